@@ -1,0 +1,138 @@
+"""The interface every agent follows, so one Trainer, one checkpoint format and one UI serve them all.
+
+Agents know Gymnasium spaces, numpy and torch; nothing of the UI or the run store. The Trainer calls
+:meth:`Agent.act` then :meth:`Agent.observe` once per env step; vectorised envs use the ``*_batch``
+forms (which default to loops over the single forms). Hyperparameters are a flat dict of plain values
+(what presets and ``--set key=value`` produce), validated by :func:`validate_hparams`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import fields, is_dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from rltui.errors import RltuiError
+
+
+class Agent(ABC):
+    """A learning (or planning) agent for one observation space and one Discrete action space."""
+
+    #: Short algorithm name used in presets, checkpoints and the CLI (``q``, ``dqn``, ...).
+    algo: ClassVar[str]
+    #: True when the agent's state is torch tensors (neural checkpoint), False for numpy (``.npz``).
+    neural: ClassVar[bool] = False
+    #: True for agents that keep a hidden state across steps of an episode (DRQN).
+    recurrent: ClassVar[bool] = False
+
+    hparams: dict[str, Any]
+
+    @abstractmethod
+    def act(self, obs: Any, explore: bool = True, action_mask: np.ndarray | None = None) -> int:
+        """An action for ``obs``: exploring (training) or greedy (evaluation, watching)."""
+
+    @abstractmethod
+    def observe(
+        self,
+        obs: Any,
+        action: int,
+        reward: float,
+        next_obs: Any,
+        terminated: bool,
+        truncated: bool,
+        next_action_mask: np.ndarray | None = None,
+    ) -> None:
+        """Learn from one transition (and advance schedules such as epsilon)."""
+
+    def act_batch(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        """Actions for a batch of observations from a vector env."""
+        return np.array([self.act(o, explore) for o in obs], dtype=np.int64)
+
+    def observe_batch(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
+        """Learn from one step of a vector env (``next_obs`` holds the true final observations)."""
+        for i in range(len(actions)):
+            self.observe(obs[i], int(actions[i]), float(rewards[i]), next_obs[i],
+                         bool(terminated[i]), bool(truncated[i]))
+
+    def reset_episode(self, index: int = 0) -> None:
+        """A new episode starts in env ``index``: recurrent agents clear that hidden state."""
+
+    def metrics(self) -> dict[str, float]:
+        """Current figures worth plotting (``epsilon``, ``loss``, ...): plain floats, cheap to call."""
+        return {}
+
+    def q_values(self) -> np.ndarray | None:
+        """A *copy* of Q for every state (states × actions) when the state space is Discrete."""
+        return None
+
+    def set_epsilon(self, value: float | None) -> None:
+        """Pin exploration to ``value`` (None returns to the schedule); for the Train screen's control."""
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint stores: numpy arrays (tabular) or a torch state dict (neural)."""
+
+    @abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore from :meth:`state_dict`; raise :class:`RltuiError` on a shape mismatch."""
+
+
+def validate_hparams(schema: type, values: dict[str, Any], *, where: str) -> Any:
+    """Build the dataclass ``schema`` from ``values``, with one-line errors naming the bad field.
+
+    Ints are accepted for float fields; strings are parsed for numbers and booleans (so CLI
+    ``--set lr=0.01`` works). Unknown keys are errors, not silently ignored.
+    """
+    assert is_dataclass(schema)
+    known = {f.name: f for f in fields(schema)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise RltuiError(f"{where}: unknown hyperparameter(s) {', '.join(unknown)}; "
+                         f"valid: {', '.join(sorted(known))}")
+    parsed: dict[str, Any] = {}
+    for key, raw in values.items():
+        parsed[key] = _coerce(raw, known[key].type, f"{where}: {key}")
+    try:
+        obj = schema(**parsed)
+    except (TypeError, ValueError) as exc:
+        raise RltuiError(f"{where}: {exc}") from exc
+    check = getattr(obj, "check", None)
+    if callable(check):
+        problem = check()
+        if problem:
+            raise RltuiError(f"{where}: {problem}")
+    return obj
+
+
+def _coerce(raw: Any, annotation: Any, where: str) -> Any:
+    kind = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    kind = kind.replace(" ", "")
+    optional = "None" in kind
+    if optional and (raw is None or (isinstance(raw, str) and raw.lower() in ("none", "null", ""))):
+        return None
+    base = kind.split("|")[0]
+    try:
+        if base == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) and raw.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+                return raw.lower() in ("true", "1", "yes", "on")
+            raise ValueError
+        if base == "int":
+            if isinstance(raw, bool):
+                raise ValueError
+            value = float(raw)
+            if value != int(value):
+                raise ValueError
+            return int(value)
+        if base == "float":
+            if isinstance(raw, bool):
+                raise ValueError
+            return float(raw)
+        if base == "str":
+            return str(raw)
+    except (TypeError, ValueError):
+        raise RltuiError(f"{where} must be a {base}, not {raw!r}") from None
+    return raw

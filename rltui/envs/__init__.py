@@ -1,0 +1,29 @@
+"""Environments: the catalogue, our own Gymnasium envs, and the factories that build them.
+
+Importing this package is cheap (the catalogue is plain data); Gymnasium loads on the first build.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rltui.envs.catalogue import CATALOGUE, EnvEntry, KeyBinding, env_names, get_entry
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+__all__ = ["CATALOGUE", "EnvEntry", "KeyBinding", "env_names", "get_entry", "make_env", "make_training_env"]
+
+
+def make_env(name: str, render_mode: str | None = None, **overrides: Any) -> gym.Env:
+    """Build catalogue env ``name`` as a person plays it; see :mod:`rltui.envs.factory`."""
+    from rltui.envs.factory import make_env as _make
+
+    return _make(name, render_mode=render_mode, **overrides)
+
+
+def make_training_env(name: str, **options: Any) -> gym.Env:
+    """Build catalogue env ``name`` with an agent's observation pipeline; see :mod:`rltui.envs.factory`."""
+    from rltui.envs.factory import make_training_env as _make
+
+    return _make(name, **options)

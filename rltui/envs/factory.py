@@ -1,0 +1,97 @@
+"""Build catalogue environments: as a person plays them, and as an agent trains on them.
+
+:func:`make_env` gives the env a person sees (full-colour frames, native frame rate).
+:func:`make_training_env` adds the observation pipeline an agent needs, built from Gymnasium's own
+wrappers: AtariPreprocessing (+ FrameStackObservation) for Atari, grey 84×84 + frame skip (+ stack)
+for CarRacing, and a Discrete state index for tabular agents on GridWorld.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import gymnasium as gym
+
+from rltui.envs.catalogue import EnvEntry, get_entry
+from rltui.envs.registration import register_envs
+from rltui.errors import RltuiError
+
+# Arguments gym.make itself takes besides the env's own.
+_MAKE_KWARGS = {"max_episode_steps", "disable_env_checker", "autoreset", "apply_api_compatibility"}
+
+ATARI_FRAME_SKIP = 4
+CARRACING_FRAME_SKIP = 4
+FRAME_STACK = 4
+PIXEL_SIZE = 84
+
+
+def _check_kwargs(entry: EnvEntry, kwargs: dict[str, Any]) -> None:
+    """Name the bad option instead of letting a TypeError from deep inside Gymnasium escape."""
+    spec = gym.spec(entry.gym_id)
+    creator = spec.entry_point
+    if isinstance(creator, str):
+        module, _, attr = creator.partition(":")
+        creator = getattr(__import__(module, fromlist=[attr]), attr)
+    params = inspect.signature(creator).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    bad = sorted(k for k in kwargs if k not in params and k not in _MAKE_KWARGS)
+    if bad:
+        valid = sorted((set(params) - {"self", "render_mode"}) | _MAKE_KWARGS)
+        raise RltuiError(f"{entry.name}: unknown option(s) {', '.join(bad)}; valid: {', '.join(valid)}")
+
+
+def make_env(name: str, render_mode: str | None = None, **overrides: Any) -> gym.Env:
+    """The catalogue env ``name`` with its kwargs, updated by ``overrides``.
+
+    Raises :class:`RltuiError` listing the valid names for an unknown name, and naming the option for
+    a bad keyword argument or value.
+    """
+    entry = get_entry(name)
+    register_envs(atari=entry.family == "atari")
+    kwargs = {**entry.kwargs, **overrides}
+    _check_kwargs(entry, kwargs)
+    try:
+        return gym.make(entry.gym_id, render_mode=render_mode, **kwargs)
+    except (TypeError, ValueError, gym.error.Error) as exc:
+        raise RltuiError(f"{entry.name}: cannot build with {kwargs}: {exc}") from exc
+
+
+def make_training_env(
+    name: str,
+    *,
+    tabular: bool = False,
+    frame_stack: int = FRAME_STACK,
+    render_mode: str | None = None,
+    **overrides: Any,
+) -> gym.Env:
+    """The env an agent trains on: :func:`make_env` plus the family's observation pipeline.
+
+    ``tabular`` asks for a Discrete observation (GridWorld's 3×3 neighbourhood index; toy-text envs
+    already are). ``frame_stack`` applies to pixel envs; 1 means no stack (recurrent agents see one
+    frame per step).
+    """
+    entry = get_entry(name)
+    if entry.family == "atari":
+        overrides = {"frameskip": 1, **overrides}  # AtariPreprocessing does the skipping
+    env = make_env(name, render_mode=render_mode, **overrides)
+    if entry.family == "gridworld" and tabular:
+        from rltui.envs.gridworld import LocalViewIndex
+
+        env = LocalViewIndex(env)
+    elif entry.family == "atari":
+        env = gym.wrappers.AtariPreprocessing(
+            env, noop_max=30, frame_skip=ATARI_FRAME_SKIP, screen_size=PIXEL_SIZE, grayscale_obs=True
+        )
+        if frame_stack > 1:
+            env = gym.wrappers.FrameStackObservation(env, frame_stack)
+    elif entry.family == "carracing":
+        env = gym.wrappers.MaxAndSkipObservation(env, skip=CARRACING_FRAME_SKIP)
+        env = gym.wrappers.GrayscaleObservation(env, keep_dim=False)
+        env = gym.wrappers.ResizeObservation(env, (PIXEL_SIZE, PIXEL_SIZE))
+        if frame_stack > 1:
+            env = gym.wrappers.FrameStackObservation(env, frame_stack)
+    if tabular and not isinstance(env.observation_space, gym.spaces.Discrete):
+        raise RltuiError(f"{entry.name} has no discrete state space for tabular agents; try dqn")
+    return env

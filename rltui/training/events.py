@@ -1,0 +1,152 @@
+"""What the Trainer says (events) and what a face tells it (control), shared by the app and the CLI.
+
+Events are immutable and hold copies, never live arrays, so a face may keep them on another thread.
+The Trainer calls the face's callback with each event from its own thread; the callback must be quick
+(the app posts a message, the CLI updates a progress bar) and may return :data:`STOP` to end the run.
+Commands the other way go through :class:`TrainerControl`, whose methods are safe to call from any
+thread: threads cannot be killed, so the training loop polls it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Periodic step statistics (a few times a second of wall-clock, whatever the step rate)."""
+
+    steps: int
+    episodes: int
+    elapsed_s: float
+    steps_per_s: float
+    metrics: dict[str, float] = field(default_factory=dict)  # epsilon, loss, lr, ... from the agent
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class EpisodeEnd:
+    episode: int
+    steps: int  # total env steps when the episode ended
+    ret: float
+    length: int
+
+
+@dataclass(frozen=True)
+class QSnapshot:
+    """A copy of Q (states × actions), for envs with a Discrete state space."""
+
+    steps: int
+    q: np.ndarray
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Greedy evaluation on fixed seeds."""
+
+    steps: int
+    mean: float
+    std: float
+    episodes: int
+    success_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class Checkpointed:
+    steps: int
+    path: str
+
+
+Status = Literal["finished", "stopped", "failed"]
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The last event of every run, whatever happened: a failed run carries its error message."""
+
+    status: Status
+    steps: int
+    episodes: int
+    elapsed_s: float
+    checkpoint: str | None = None
+    error: str | None = None
+
+
+Event = Progress | EpisodeEnd | QSnapshot | Evaluation | Checkpointed | Finished
+
+#: Returned by a callback to end the run cleanly (the run is saved and marked "stopped").
+STOP = "stop"
+
+Callback = Callable[[Event], "str | None"]
+
+
+class TrainerControl:
+    """Thread-safe commands from a face to a running Trainer: pause, resume, stop, save, epsilon, pace."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = threading.Event()
+        self._running.set()
+        self._stop = False
+        self._save = False
+        self._epsilon: float | None = None
+        self._epsilon_changed = False
+        self._pace: float | None = None
+
+    # -- called by faces ---------------------------------------------------------------------------
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop = True
+        self._running.set()  # a paused loop must wake up to stop
+
+    def request_save(self) -> None:
+        with self._lock:
+            self._save = True
+
+    def set_epsilon(self, value: float | None) -> None:
+        """Pin exploration (None: back to the schedule)."""
+        with self._lock:
+            self._epsilon, self._epsilon_changed = value, True
+
+    def set_pace(self, steps_per_s: float | None) -> None:
+        """Slow the loop to about this many steps a second ("watch it learn"); None: full speed."""
+        with self._lock:
+            self._pace = steps_per_s
+
+    # -- read by the Trainer -----------------------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop
+
+    @property
+    def pace(self) -> float | None:
+        return self._pace
+
+    def wait_while_paused(self, timeout: float = 0.1) -> bool:
+        """Block up to ``timeout`` while paused; True when running."""
+        return self._running.wait(timeout)
+
+    def take_save_request(self) -> bool:
+        with self._lock:
+            save, self._save = self._save, False
+            return save
+
+    def take_epsilon(self) -> tuple[bool, float | None]:
+        with self._lock:
+            changed, self._epsilon_changed = self._epsilon_changed, False
+            return changed, self._epsilon

@@ -1,0 +1,1 @@
+"""The Textual app: pick, play, train, runs and compare screens."""

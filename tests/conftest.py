@@ -1,0 +1,13 @@
+"""Test-wide settings: no real display for pygame, no writes to the user's real data dir."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("RLTUI_DATA", str(tmp_path / "rltui-data"))

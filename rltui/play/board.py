@@ -54,8 +54,9 @@ def board_of(env) -> Board | None:
     u = env.unwrapped
     kind = _kind(env)
     if kind == "FrozenLakeEnv":
-        colours = {b"F": ("", ICE), b"H": ("○", HOLE), b"G": ("★", GOAL), b"S": ("S", ICE)}
-        cells = tuple(tuple(Cell(colours[ch][0], colours[ch][1], "#102030") for ch in row) for row in u.desc)
+        colours = {b"F": ("", ICE, "#102030"), b"H": ("○", HOLE, ICE), b"G": ("★", GOAL, "#ffffff"),
+                   b"S": ("S", ICE, "#102030")}
+        cells = tuple(tuple(Cell(*colours[ch]) for ch in row) for row in u.desc)
         return Board(cells, divmod(int(u.s), u.ncol))
     if kind == "CliffWalkingEnv":
         rows, cols = u.shape

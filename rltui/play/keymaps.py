@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rltui.envs.catalogue import EnvEntry, get_entry
 
 #: Keys the Play screen owns; an env's action binding on one of these would make it unreachable.
-RESERVED_KEYS = frozenset({"r", "p", "question_mark", "escape", "ctrl+c", "ctrl+q"})
+RESERVED_KEYS = frozenset({"r", "p", "t", "question_mark", "escape", "ctrl+c", "ctrl+q"})
 
 _PYGAME_NAMES = {"return": "enter", "escape": "escape", "keypad enter": "enter", "?": "question_mark"}
 

@@ -1,0 +1,36 @@
+"""``rltui play ENV``: open the app straight on the Play screen (or watch a saved agent with ``--agent``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rltui.errors import RltuiError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("play", help="play an environment with the keyboard (or watch a saved agent)",
+                       description="Open the app on the Play screen for ENV. Every episode you finish is saved "
+                       "with its seed and actions. With --agent, watch a checkpoint play instead.")
+    p.add_argument("env", metavar="ENV", help="an environment name from `rltui envs`")
+    p.add_argument("--seed", type=int, help="base seed: episode k starts from seed+k (default: random)")
+    p.add_argument("--agent", metavar="CHECKPOINT", help="watch this checkpoint play ENV instead of playing")
+    p.add_argument("--episodes", type=int, help="with --agent: stop after this many episodes")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rltui.envs import get_entry
+
+    entry = get_entry(args.env)  # a bad name is a one-line error before any terminal set-up
+    if args.episodes is not None and args.episodes < 1:
+        raise RltuiError(f"--episodes must be at least 1, not {args.episodes}")
+    if args.episodes is not None and not args.agent:
+        raise RltuiError("--episodes needs --agent CHECKPOINT (it counts the agent's episodes)")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise RltuiError("play needs an interactive terminal")
+    from rltui.tui.app import run_app
+
+    if args.agent:
+        watch = {"checkpoint": args.agent, "episodes": args.episodes, "seed": args.seed, "env": entry.name}
+        return run_app(args.data_dir, start=("watch", entry.name), watch=watch)
+    return run_app(args.data_dir, start=("play", entry.name), play_seed=args.seed)

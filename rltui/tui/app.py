@@ -1,0 +1,143 @@
+"""The rltui app: Pick → Play / Train / Runs, over one run store.
+
+Screens hold no game or training logic: they drive :mod:`rltui.play` and :mod:`rltui.training`, the
+same code the CLI uses. The Pick screen is always at the bottom of the stack; the other screens are
+opened over it (and a watch over the Train screen, so training goes on while you watch).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+
+from rltui.play.session import EpisodeRecord
+from rltui.tui.prefs import Prefs
+
+CSS_FILE = Path(__file__).with_name("app.tcss")
+
+
+def resolve_data_dir(override: str | os.PathLike | None) -> Path:
+    """The data dir the headless commands use too (flag, then $RLTUI_DATA, then the user data dir)."""
+    try:
+        from rltui.training.paths import data_dir
+    except ImportError:  # the training package's paths module has not landed yet
+        import platformdirs
+
+        return Path(override or os.environ.get("RLTUI_DATA") or platformdirs.user_data_dir("rltui"))
+    return Path(data_dir(override))
+
+
+class RltuiApp(App):
+    """The app. ``start`` opens a screen directly: ``("play", env)`` or ``("train", env)``."""
+
+    CSS_PATH = CSS_FILE
+    TITLE = "rltui"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
+        Binding("ctrl+c", "quit", "Quit", priority=True, show=False),
+    ]
+
+    def __init__(self, data_dir: str | os.PathLike | None = None, *, start: tuple[str, str] | None = None,
+                 play_seed: int | None = None, watch: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.data_dir = resolve_data_dir(data_dir)
+        self.prefs = Prefs(self.data_dir)
+        self._store = None
+        self._start = start
+        self._play_seed = play_seed
+        self._watch = watch
+
+    # ---- services for the screens -----------------------------------------------------------------
+    @property
+    def store(self):
+        """The run store, opened on first use (the UI thread owns this connection)."""
+        if self._store is None:
+            from rltui.training.store import RunStore
+
+            self._store = RunStore.open(self.data_dir)
+        return self._store
+
+    def store_human_episode(self, record: EpisodeRecord) -> int:
+        return self.store.add_human_episode(record.env, record.seed, list(record.actions), list(record.rewards))
+
+    # ---- navigation -------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from rltui.tui.screens.pick import PickScreen
+
+        self.push_screen(PickScreen())
+        if self._start is not None:
+            kind, env = self._start
+            if kind == "play":
+                self.open_play(env, seed=self._play_seed)
+            elif kind == "train":
+                self.open_train(env)
+            elif kind == "watch" and self._watch is not None:
+                self.open_watch_checkpoint(**self._watch)
+
+    def _to_base(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def open_play(self, env: str, seed: int | None = None) -> None:
+        from rltui.tui.screens.play import PlayScreen
+
+        self._to_base()
+        self.push_screen(PlayScreen(env, seed))
+
+    def open_train(self, env: str, **options: Any) -> None:
+        from rltui.tui.screens.train import TrainScreen
+
+        self._to_base()
+        self.push_screen(TrainScreen(env, **options))
+
+    def open_runs(self) -> None:
+        from rltui.tui.screens.runs import RunsScreen
+
+        self._to_base()
+        self.push_screen(RunsScreen())
+
+    def open_watch_checkpoint(self, checkpoint: str, episodes: int | None = None, seed: int | None = None) -> None:
+        """Watch a saved agent play (from the Runs screen or ``rltui play --agent``)."""
+        from rltui.tui.screens.watch import watch_checkpoint_screen
+
+        try:
+            screen = watch_checkpoint_screen(checkpoint, episodes=episodes, seed=seed)
+        except Exception as exc:  # noqa: BLE001 - a bad checkpoint is a message
+            self.notify(f"cannot watch: {exc}", severity="error", timeout=8)
+            return
+        self.push_screen(screen)
+
+    def action_help(self) -> None:
+        from rltui.tui.screens.help import HelpScreen
+
+        text = getattr(self.screen, "HELP", "") or "No help for this screen."
+        self.push_screen(HelpScreen(text))
+
+    # ---- quitting ---------------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        """Stop training first (saving what was learned), then leave."""
+        for screen in self.screen_stack:
+            stop = getattr(screen, "stop_for_exit", None)
+            if stop is not None:
+                await stop()
+            shutdown = getattr(screen, "shutdown", None)
+            if shutdown is not None:
+                shutdown()
+        self.exit(0)
+
+
+def run_app(data_dir: str | None = None, **options: Any) -> int:
+    """Run the app in this terminal; the exit code for the CLI."""
+    from rltui.errors import RltuiError
+
+    try:
+        app = RltuiApp(data_dir, **options)
+    except RltuiError:
+        raise
+    result = app.run()
+    return int(result or 0)

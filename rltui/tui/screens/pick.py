@@ -1,0 +1,177 @@
+"""Pick: the environment catalogue as a filterable list, with everything about the highlighted entry."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from rltui.envs import CATALOGUE, EnvEntry, get_entry
+
+_SPACES: dict[str, tuple[str, str]] = {}  # env name -> (observation space, action space), built once
+
+
+def _describe_spaces(name: str) -> tuple[str, str]:
+    """Build the env once to read its spaces (slow for Atari, so never on the UI thread)."""
+    if name not in _SPACES:
+        from rltui.envs import make_env
+
+        try:
+            env = make_env(name)
+            _SPACES[name] = (str(env.observation_space), str(env.action_space))
+            env.close()
+        except Exception as exc:  # noqa: BLE001 - shown in the panel instead
+            _SPACES[name] = (f"unavailable: {exc}", "")
+    return _SPACES[name]
+
+
+def entry_details(entry: EnvEntry, spaces: tuple[str, str] | None) -> Table:
+    """The right-hand panel for one catalogue entry."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold #868e96", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row(Text(entry.title, style="bold"), "")
+    table.add_row("", Text(entry.description))
+    play = "turn-based: one step per key" if entry.turn_based else f"real-time, {entry.fps} fps"
+    table.add_row("kind", f"{entry.kind} · {play}")
+    obs, act = spaces if spaces is not None else ("…", "…")
+    table.add_row("observe", obs)
+    table.add_row("actions", act)
+    table.add_row("keys", entry.key_help())
+    solved = entry.solved_note or ("—" if entry.solved is None else f"{entry.solved:g}")
+    table.add_row("solved", solved)
+    agents = ", ".join(entry.algos)
+    table.add_row("agents", f"{agents}  (default {entry.default_algo})")
+    if entry.kind == "pixels":
+        table.add_row("window", "a pygame window when there is a display; a preview here always")
+    return table
+
+
+class PickScreen(Screen):
+    """The first screen: choose an environment, then play it (enter) or train on it (t)."""
+
+    BINDINGS = [
+        Binding("enter", "play", "Play", priority=False),
+        Binding("t", "train", "Train"),
+        Binding("r", "runs", "Runs"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    HELP = """\
+# Pick an environment
+
+- **↑/↓** move through the catalogue; type **/** then text to filter it (name, kind or words).
+- **enter** play the highlighted environment yourself.
+- **t** train an agent on it; **r** the runs trained so far.
+- **?** this help; **q** (or **ctrl+q**) quit.
+
+Grid worlds are turn-based (one step per key press). CartPole steps once per key too; CarRacing and
+Atari run in real time. The agents listed fit the environment; the first is the default.
+"""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="pick"):
+            with Vertical(id="pick-left"):
+                yield Input(placeholder="filter (/)", id="filter")
+                yield OptionList(id="envs")
+            with VerticalScroll(id="pick-right"):
+                yield Static(id="details")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "pick an environment"
+        self._fill("")
+        last = self.app.prefs.get("env")
+        envs = self.query_one("#envs", OptionList)
+        if last:
+            for i in range(envs.option_count):
+                if envs.get_option_at_index(i).id == last:
+                    envs.highlighted = i
+        envs.focus()
+        self._show(self.current)
+
+    def _fill(self, text: str) -> None:
+        envs = self.query_one("#envs", OptionList)
+        words = text.lower().split()
+        keep = [e for e in CATALOGUE
+                if all(w in f"{e.name} {e.kind} {e.title} {e.description}".lower() for w in words)]
+        envs.clear_options()
+        envs.add_options([Option(Text.assemble(f"{e.name:<21}", (e.kind, "dim")), id=e.name) for e in keep])
+        if keep:
+            envs.highlighted = 0
+
+    @property
+    def current(self) -> EnvEntry | None:
+        envs = self.query_one("#envs", OptionList)
+        if envs.highlighted is None or envs.option_count == 0:
+            return None
+        return get_entry(str(envs.get_option_at_index(envs.highlighted).id))
+
+    def _show(self, entry: EnvEntry | None) -> None:
+        details = self.query_one("#details", Static)
+        if entry is None:
+            details.update(Text("no environment matches the filter", style="dim"))
+            return
+        details.update(entry_details(entry, _SPACES.get(entry.name)))
+        if entry.name not in _SPACES:
+            self._load_spaces(entry.name)
+
+    @work(thread=True, exclusive=True, group="spaces")
+    def _load_spaces(self, name: str) -> None:
+        _describe_spaces(name)
+        self.app.call_from_thread(self._spaces_ready, name)
+
+    def _spaces_ready(self, name: str) -> None:
+        entry = self.current
+        if entry is not None and entry.name == name:
+            self._show(entry)
+
+    @on(OptionList.OptionHighlighted, "#envs")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._show(self.current)
+
+    @on(OptionList.OptionSelected, "#envs")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_play()
+
+    @on(Input.Changed, "#filter")
+    def _filtered(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+        self._show(self.current)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one("#envs", OptionList).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def _chosen(self) -> EnvEntry | None:
+        entry = self.current
+        if entry is None:
+            self.notify("no environment selected: clear the filter", severity="warning")
+            return None
+        self.app.prefs.set("env", entry.name)
+        return entry
+
+    def action_play(self) -> None:
+        entry = self._chosen()
+        if entry is not None:
+            self.app.open_play(entry.name)
+
+    def action_train(self) -> None:
+        entry = self._chosen()
+        if entry is not None:
+            self.app.open_train(entry.name)
+
+    def action_runs(self) -> None:
+        self.app.open_runs()

@@ -1,0 +1,293 @@
+"""Play: a person at the keyboard (or an agent, when watching) on one environment.
+
+Turn-based envs step on the UI thread, once per key press: a step is microseconds. Real-time envs and
+watched agents run on a :class:`rltui.play.realtime.GameLoop` thread that posts merged frames here.
+Pixel envs also open the pygame window (its own process) when there is a display, and say why not
+when there is none. Every finished human episode goes to the run store with its seed and actions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from rltui.envs import get_entry
+from rltui.play.board import Board
+from rltui.play.keymaps import KeyMap
+from rltui.play.realtime import GameLoop, LoopFrame, Policy, frame_of
+from rltui.play.session import EpisodeRecord, HumanSession
+from rltui.play.viewer import Viewer
+from rltui.tui.messages import Latest, Throttle
+from rltui.tui.widgets.board import BoardView
+from rltui.tui.widgets.frame import FrameView
+
+
+class LoopUpdate(Latest):
+    """The newest frame from the game loop."""
+
+
+class EpisodeDone(Latest):
+    """A finished human episode from the game loop thread, to store on the UI thread."""
+
+    def can_replace(self, message) -> bool:
+        return False  # every episode is kept
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:g}" if float(value).is_integer() else f"{value:.2f}"
+
+
+class PlayScreen(Screen):
+    """Play ``env_name`` yourself, or watch ``policy`` play it (``watch_label`` names the agent)."""
+
+    BINDINGS = [
+        Binding("r", "reset", "Reset"),
+        Binding("p", "pause", "Pause"),
+        Binding("t", "train", "Train it"),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, env_name: str, seed: int | None = None, *, policy: Policy | None = None,
+                 session: HumanSession | None = None, on_episode_start: Any = None,
+                 watch_label: str = "", episodes: int | None = None, fps: float | None = None) -> None:
+        super().__init__()
+        self.entry = get_entry(env_name)
+        self.keymap = KeyMap.for_env(self.entry)
+        self.policy = policy
+        self.watching = policy is not None
+        self.watch_label = watch_label
+        self.max_episodes = episodes
+        self.realtime = self.watching or not self.entry.turn_based
+        default_fps = self.entry.fps if not self.entry.turn_based else (30 if self.entry.kind == "vector" else 4)
+        self.fps = fps or default_fps
+        self._seed = seed
+        self._session_arg = session
+        self._on_episode_start = on_episode_start
+        self.session: HumanSession | None = None
+        self.loop: GameLoop | None = None
+        self.viewer: Viewer | None = None
+        self.notice = ""
+        self.error = ""
+        self.last: LoopFrame | None = None
+        self.returns: list[float] = []
+        if not self.watching:
+            for binding in self.entry.keys:
+                keys = [k for k in binding.keys if self.keymap.actions.get(k) == binding.action]
+                if keys:
+                    self._bindings.bind(",".join(keys), f"act({binding.action})", binding.label, show=False)
+        else:
+            self._bindings.bind("plus,equals_sign", "speed(2)", "Faster", key_display="+")
+            self._bindings.bind("minus", "speed(0.5)", "Slower", key_display="-")
+
+    # ---- layout -----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="play"):
+            with Vertical(id="play-view"):
+                if self.entry.kind == "grid":
+                    yield BoardView(id="board")
+                else:
+                    yield FrameView("starting…", id="frame")
+            yield Static(id="hud")
+        yield Static(self._keybar(), id="keybar")
+        yield Footer()
+
+    def _keybar(self) -> Text:
+        if self.watching:
+            return Text.assemble(("watching ", "bold"), self.watch_label or "the agent",
+                                 ("  · + faster · - slower · p pause · r restart", "dim"))
+        return Text.assemble(("keys ", "bold"), self.keymap.help_line())
+
+    def on_mount(self) -> None:
+        mode = f"watch {self.watch_label}" if self.watching else "play"
+        self.sub_title = f"{mode} · {self.entry.title}"
+        self.focus()  # no widget takes keys here: every key reaches the bindings
+        try:
+            self._start()
+        except Exception as exc:  # noqa: BLE001 - a broken env is a message, not a crash
+            self.error = f"{type(exc).__name__}: {exc}"
+            self._refresh_hud()
+
+    def _start(self) -> None:
+        on_end = None if self.watching else self._episode_end
+        self.session = self._session_arg or HumanSession(
+            self.entry.name, self._seed, render=self.entry.kind == "pixels", on_episode_end=on_end)
+        if self._session_arg is not None and not self.watching:
+            self.session.on_episode_end = on_end
+        if self.entry.kind == "pixels":
+            self.viewer = Viewer(f"rltui · {self.entry.title}")
+            if not self.viewer.start():
+                self.notice = f"{self.viewer.error}; the preview here still works"
+                self.viewer = None
+            else:
+                self.notice = "pygame window: keys there are held as long as you hold them"
+        if self.realtime:
+            post = Throttle(30, lambda f: self.post_message(LoopUpdate(f)))
+            self.loop = GameLoop(self.session, self.fps, on_step=lambda f: post(f, force=f.done),
+                                 policy=self.policy, viewer=self.viewer, max_episodes=self.max_episodes,
+                                 on_episode_start=self._on_episode_start)
+            self.loop.start()
+        else:
+            self.session.reset()
+            self._draw(frame_of(self.session))
+
+    def on_unmount(self) -> None:
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop the loop and close the window (the loop thread ends within a second)."""
+        if self.loop is not None:
+            self.loop.stop()
+            self.loop = None
+        if self.viewer is not None:
+            self.viewer.close()
+            self.viewer = None
+        if self.session is not None and self._session_arg is None:
+            self.session.close()
+
+    # ---- drawing ----------------------------------------------------------------------------------
+    def _draw(self, frame: LoopFrame) -> None:
+        self.last = frame
+        if isinstance(frame.view, Board):
+            self.query_one("#board", BoardView).board = frame.view
+        elif isinstance(frame.view, np.ndarray):
+            self.query_one("#frame", FrameView).show(frame.view)
+        self._refresh_hud()
+
+    def on_loop_update(self, message: LoopUpdate) -> None:
+        frame: LoopFrame = message.payload
+        if frame.done and (self.last is None or not self.last.done or self.last.episode != frame.episode):
+            self.returns.append(frame.ret)
+        if self.loop is not None and self.loop.error:
+            self.error = self.loop.error
+        self._draw(frame)
+
+    def _refresh_hud(self) -> None:
+        hud = Table.grid(padding=(0, 1))
+        hud.add_column(style="#868e96", no_wrap=True)
+        hud.add_column(no_wrap=True, overflow="ellipsis")
+        f = self.last
+        if f is not None:
+            hud.add_row("episode", str(f.episode))
+            hud.add_row("step", str(f.step))
+            last = _num(f.last_reward)
+            if f.last_action is not None:
+                last += f"  ({self.entry.action_names[f.last_action]})"
+            hud.add_row("last reward", last)
+            hud.add_row("return", _num(f.ret))
+            hud.add_row("best return", _num(f.best_return))
+            hud.add_row("episodes", str(f.episodes_played))
+            if self.session is not None:
+                hud.add_row("seed", str(self.session.seed))
+            if self.watching and self.returns:
+                mean = sum(self.returns) / len(self.returns)
+                hud.add_row("mean return", _num(mean if math.isfinite(mean) else None))
+        status = self._status(f)
+        body = Text()
+        if status:
+            body.append(status + "\n", style="bold #ffd43b")
+        if self.error:
+            body.append(f"error: {self.error}\n", style="bold #ff6b6b")
+        if self.notice:
+            body.append(self.notice, style="dim")
+        title = Text(self.entry.title, style="bold", overflow="fold")
+        self.query_one("#hud", Static).update(Group(title, hud, body))
+
+    def _status(self, f: LoopFrame | None) -> str:
+        if f is None:
+            return ""
+        if self.loop is not None and self.loop.paused:
+            return "paused — p to resume"
+        if f.done:
+            if self.watching:
+                if self.max_episodes is not None and f.episodes_played >= self.max_episodes:
+                    return f"watched {f.episodes_played} episode(s)"
+                return "episode over — next one in a moment"
+            return f"episode over (return {_num(f.ret)}) — r or any move for the next"
+        return ""
+
+    # ---- human episodes ---------------------------------------------------------------------------
+    def _episode_end(self, record: EpisodeRecord) -> None:
+        if self.realtime:
+            self.post_message(EpisodeDone(record))  # from the loop thread: store it on the UI thread
+        else:
+            self._store(record)
+
+    def on_episode_done(self, message: EpisodeDone) -> None:
+        self._store(message.payload)
+
+    def _store(self, record: EpisodeRecord) -> None:
+        try:
+            self.app.store_human_episode(record)
+        except Exception as exc:  # noqa: BLE001 - losing the record must not stop the game
+            self.notice = f"could not save the episode: {exc}"
+
+    # ---- actions ----------------------------------------------------------------------------------
+    def action_act(self, action: int) -> None:
+        if self.session is None:
+            return
+        if self.loop is not None:
+            self.loop.press(action)
+            return
+        if self.session.done:
+            self.session.reset()
+        else:
+            self.session.step(action)
+        self._draw(frame_of(self.session))
+
+    def action_reset(self) -> None:
+        if self.loop is not None:
+            self.loop.request_reset()
+        elif self.session is not None:
+            self.session.reset()
+            self._draw(frame_of(self.session))
+
+    def action_pause(self) -> None:
+        if self.loop is None:
+            self.notify("turn-based: the game waits for your key anyway", timeout=2)
+            return
+        self.loop.toggle_pause()
+        self._refresh_hud()
+
+    def action_speed(self, factor: float) -> None:
+        if self.loop is not None:
+            self.loop.set_fps(self.loop.fps * factor)
+            self.notify(f"{self.loop.fps:g} steps/s", timeout=1.5)
+
+    def action_train(self) -> None:
+        self.app.open_train(self.entry.name)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    @property
+    def HELP(self) -> str:  # noqa: N802 - the app reads every screen's HELP
+        keys = " · ".join(f"**{'/'.join(b.keys)}** {b.label}" for b in self.entry.keys)
+        what = "" if self.watching else f"Keys for {self.entry.title}: {keys}\n"
+        return f"# Play {self.entry.title}\n\n{what}{_HELP}"
+
+
+_HELP = """\
+- **r** start a new episode · **p** pause (real-time games) · **t** train an agent on this env
+- **esc** back · **?** this help · **ctrl+q** quit
+
+Grid worlds wait for you: one key press is one step. Real-time games (CarRacing, Atari) run at their
+frame rate: a key press in the terminal holds its action for a moment (terminals never report a key
+being released); in the pygame window a key is held for exactly as long as you hold it. Every episode
+you finish is saved with its seed and moves, so it can be replayed and compared with an agent.
+
+When watching an agent: **+**/**-** change its speed.
+"""

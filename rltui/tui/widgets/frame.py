@@ -1,0 +1,32 @@
+"""An rgb frame (pixel envs, CartPole) as a half-block truecolour picture that fits the widget."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import RenderableType
+from rich.text import Text
+from textual.widget import Widget
+
+from rltui.play.render_terminal import HalfBlockFrame
+
+
+class FrameView(Widget):
+    """Shows the latest frame; :meth:`show` is cheap (the picture is scaled at paint time)."""
+
+    DEFAULT_CSS = "FrameView { height: 1fr; width: 1fr; }"
+
+    def __init__(self, message: str = "", *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.frame: np.ndarray | None = None
+        self.message = message
+
+    def show(self, frame: np.ndarray | None, message: str | None = None) -> None:
+        self.frame = frame
+        if message is not None:
+            self.message = message
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        if self.frame is None:
+            return Text(self.message, style="dim")
+        return HalfBlockFrame(self.frame, max_rows=max(1, self.content_size.height))

@@ -1,0 +1,1 @@
+"""The app's screens: pick, play, train, runs, help, watch."""

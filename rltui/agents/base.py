@@ -28,6 +28,12 @@ class Agent(ABC):
     recurrent: ClassVar[bool] = False
 
     hparams: dict[str, Any]
+    #: Env steps this agent has been trained for (set when a checkpoint is loaded, advanced by the Trainer).
+    trained_steps: int = 0
+
+    def prepare(self, env: Any) -> None:
+        """Called once by the Trainer with the training env before the first step (planners such as
+        value iteration read the env's model here); learners need nothing."""
 
     @abstractmethod
     def act(self, obs: Any, explore: bool = True, action_mask: np.ndarray | None = None) -> int:

@@ -62,6 +62,23 @@ class Checkpointed:
     path: str
 
 
+@dataclass(frozen=True)
+class StepTaken:
+    """One env step, sent only while the run is paced ("watch it learn"): enough to draw the move.
+
+    ``obs`` is the observation *after* the step (for tabular envs the state index); on an episode's
+    last step the next event shows the reset state.
+    """
+
+    steps: int
+    episode: int
+    obs: object
+    action: int
+    reward: float
+    terminated: bool
+    truncated: bool
+
+
 Status = Literal["finished", "stopped", "failed"]
 
 
@@ -77,7 +94,7 @@ class Finished:
     error: str | None = None
 
 
-Event = Progress | EpisodeEnd | QSnapshot | Evaluation | Checkpointed | Finished
+Event = Progress | EpisodeEnd | QSnapshot | Evaluation | Checkpointed | StepTaken | Finished
 
 #: Returned by a callback to end the run cleanly (the run is saved and marked "stopped").
 STOP = "stop"

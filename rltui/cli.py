@@ -14,7 +14,7 @@ import sys
 from rltui import __version__
 from rltui.errors import RltuiError
 
-COMMANDS: tuple[str, ...] = ("envs", "play")  # each issue adds its own: train, eval, runs, play, compare
+COMMANDS: tuple[str, ...] = ("envs", "play", "train", "eval", "runs")  # each issue adds its own (compare next)
 
 
 def build_parser() -> argparse.ArgumentParser:

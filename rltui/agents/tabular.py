@@ -102,6 +102,7 @@ class TabularAgent(Agent):
         self._q: list[list[float]] = [[float(hp.q_init)] * n_actions for _ in range(n_states)]
         self._visits: list[list[int]] = [[0] * n_actions for _ in range(n_states)]
         self._visit_alpha = hp.alpha_schedule == "visits"
+        self._alpha, self._gamma, self._power = hp.alpha, hp.gamma, -hp.alpha_power  # hot-path copies
         self._greedy: list[int] = [self._rng.randrange(n_actions) for _ in range(n_states)]
         self._pin: float | None = None
         self._pending: tuple[Any, int] | None = None  # SARSA: (next obs, the action chosen for it)
@@ -182,7 +183,7 @@ class TabularAgent(Agent):
             if next_action_mask is not None:
                 nrow = [v for v, ok in zip(nrow, next_action_mask) if ok] or [0.0]
             if kind == _Q:
-                target = reward + self.hp.gamma * max(nrow)
+                target = reward + self._gamma * max(nrow)
             else:
                 eps = self.epsilon if self._pin is None else self._pin
                 if kind == _EXPECTED:
@@ -190,16 +191,16 @@ class TabularAgent(Agent):
                 else:
                     nxt = self._sarsa_next(next_obs, next_action_mask, truncated)
                     value = q[next_obs][nxt]
-                target = reward + self.hp.gamma * value
+                target = reward + self._gamma * value
         if self._visit_alpha:
             counts = self._visits[obs]
             n = counts[action] + 1
             counts[action] = n
-            lr = n ** -self.hp.alpha_power
-            if lr < self.hp.alpha:
-                lr = self.hp.alpha
+            lr = n ** self._power
+            if lr < self._alpha:
+                lr = self._alpha
         else:
-            lr = self.hp.alpha
+            lr = self._alpha
         old = row[action]
         new = old + lr * (target - old)
         row[action] = new

@@ -63,8 +63,8 @@ class TrainConfig:
                 raise RltuiError(f"{name} must not be negative, not {value}")
         if self.vector not in VECTOR_MODES:
             raise RltuiError(f"vector must be one of {', '.join(VECTOR_MODES)}, not {self.vector!r}")
-        if self.n_envs > 1 and self.algo in TABULAR_ALGOS:
-            raise RltuiError(f"{self.algo} trains on one env; n_envs > 1 is for dqn/drqn")
+        if self.n_envs > 1 and self.algo == "vi":
+            raise RltuiError("vi plans on one env; n_envs > 1 is for learners")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

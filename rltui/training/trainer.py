@@ -118,6 +118,11 @@ class Trainer:
         self._t0 = 0.0
         self._paused_s = 0.0
 
+    @property
+    def recent_returns(self) -> list[float]:
+        """Returns of the last (up to) 100 episodes."""
+        return list(self._recent)
+
     # -- construction helpers -----------------------------------------------------------------------
     @staticmethod
     def _resolve_device(requested: str) -> str:
@@ -156,6 +161,11 @@ class Trainer:
         if self._recent:
             metrics["return_100"] = sum(self._recent) / len(self._recent)
         self._emit(Progress(self.steps, self.episodes, self._elapsed(now), rate, metrics, paused))
+
+    def _final_progress(self) -> None:
+        now = time.perf_counter()
+        elapsed = self._elapsed(now)
+        self._progress(now, self.steps / elapsed if elapsed > 0 else 0.0)
 
     def _elapsed(self, now: float | None = None) -> float:
         return (time.perf_counter() if now is None else now) - self._t0 - self._paused_s
@@ -428,7 +438,7 @@ class Trainer:
             else:
                 chunk = self._adapt(chunk, n, now - start)
             self._between_chunks(state, now)
-        self._progress(time.perf_counter(), 0.0)
+        self._final_progress()
 
     def _sleep_for_pace(self, pace: float, start: float) -> None:
         """Watch mode: about ``pace`` steps a second, waking often enough to obey stop and pause."""
@@ -487,7 +497,7 @@ class Trainer:
             now = time.perf_counter()
             chunk = self._adapt(chunk, n, now - start)
             self._between_chunks(state, now)
-        self._progress(time.perf_counter(), 0.0)
+        self._final_progress()
 
 
 class _EnvFactory:

@@ -1,0 +1,120 @@
+"""``rltui eval CHECKPOINT``: greedy episodes on fixed seeds, mean ± std return and success rate.
+
+Episode ``i`` uses seed ``--seed + i`` (the same seeds ``rltui train`` evaluates on by default), so
+two checkpoints evaluated with the same flags face the same episodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="evaluate a checkpoint (greedy, fixed seeds)",
+                       description="Play greedy episodes with a saved agent and report mean ± std return "
+                       "(and the success rate where the env has one).")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz or .pt file written by rltui train")
+    p.add_argument("--episodes", type=int, default=100, help="episodes to play (default 100)")
+    p.add_argument("--seed", type=int, default=1_000_000, help="seed of the first episode (default 1000000)")
+    p.add_argument("--render", choices=("none", "terminal", "window"), default="none",
+                   help="draw the episodes in the terminal or a pygame window (default none)")
+    p.add_argument("--fps", type=float, default=8.0, help="frames a second when rendering (default 8)")
+    p.add_argument("--env", help="refuse the checkpoint unless it was trained on this env")
+    p.add_argument("--device", default="cpu", help="device for neural agents (default cpu)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rltui.envs import get_entry
+    from rltui.errors import RltuiError
+    from rltui.training.checkpoints import load_checkpoint
+    from rltui.training.evaluation import evaluate
+
+    if args.episodes < 1:
+        raise RltuiError(f"--episodes must be at least 1, not {args.episodes}")
+    device = args.device
+    if device != "cpu":
+        from rltui.agents.device import resolve_device
+
+        device = resolve_device(device)
+    agent, header = load_checkpoint(args.checkpoint, expected_env=args.env, device=device)
+    entry = get_entry(header["env"])
+    render_mode, on_frame, close = _renderer(args, entry)
+    try:
+        result = evaluate(agent, entry.name, args.episodes, args.seed, render=render_mode,
+                          env_overrides=header.get("env_kwargs"), on_frame=on_frame)
+    finally:
+        close()
+    table = Table(title=f"{header['algo']} on {entry.name}: {args.checkpoint}", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("episodes", f"{result.episodes} (seeds {args.seed}..{args.seed + result.episodes - 1})")
+    table.add_row("return", f"{result.mean:.3f} ± {result.std:.3f}")
+    table.add_row("min / max", f"{min(result.returns):.3f} / {max(result.returns):.3f}")
+    table.add_row("mean length", f"{sum(result.lengths) / len(result.lengths):.1f}")
+    if result.success_rate is not None:
+        table.add_row("success rate", f"{result.success_rate:.1%}")
+    if entry.solved is not None:
+        table.add_row("solved bar", entry.solved_note or f"{entry.solved:g}")
+    table.add_row("trained", f"{int(header.get('steps', 0)):,} steps")
+    Console().print(table)
+    return 0
+
+
+def _renderer(args: argparse.Namespace, entry) -> tuple[str | None, Any, Any]:
+    """(render mode, frame callback, close) for ``--render``; a window with no display is an error."""
+    from rltui.errors import RltuiError
+
+    delay = 1.0 / args.fps if args.fps > 0 else 0.0
+    if args.render == "none":
+        return None, None, lambda: None
+    if args.render == "terminal":
+        from rich.console import Console
+
+        console = Console()
+        ansi = "ansi" in _render_modes(entry)
+
+        def show(frame) -> None:
+            console.clear()
+            if ansi:
+                console.print(frame, markup=False, highlight=False)
+            else:
+                from rltui.play.render_terminal import HalfBlockFrame
+
+                console.print(HalfBlockFrame(frame, max_rows=max(8, console.height - 2)))
+            time.sleep(delay)
+
+        return ("ansi" if ansi else "rgb_array"), show, lambda: None
+    from rltui.play.viewer import Viewer, display_problem
+
+    problem = display_problem()
+    if problem:
+        raise RltuiError(f"--render window: {problem} (try --render terminal)")
+    viewer = Viewer(title=f"rltui eval · {entry.name}")
+    if not viewer.start():
+        raise RltuiError("--render window: the window could not be opened (try --render terminal)")
+
+    def show_window(frame) -> None:
+        viewer.show(frame)
+        viewer.poll()
+        time.sleep(delay)
+
+    return "rgb_array", show_window, viewer.close
+
+
+def _render_modes(entry) -> list[str]:
+    import gymnasium as gym
+
+    from rltui.envs.registration import register_envs
+
+    register_envs(atari=entry.family == "atari")
+    spec = gym.spec(entry.gym_id)
+    creator = spec.entry_point
+    if isinstance(creator, str):
+        module, _, attr = creator.partition(":")
+        creator = getattr(__import__(module, fromlist=[attr]), attr)
+    return list(getattr(creator, "metadata", {}).get("render_modes", []))

@@ -1,0 +1,123 @@
+"""``rltui runs``: the run history from the store; ``rltui runs show ID``: one run in detail."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("runs", help="list training runs, or show one (runs show ID)",
+                       description="The training history recorded in the run store.")
+    p.add_argument("action", nargs="?", choices=("list", "show"), default="list", help="list (default) or show")
+    p.add_argument("id", nargs="?", type=int, help="run id, for show")
+    p.add_argument("--limit", type=int, default=30, help="runs to list (default 30)")
+    p.add_argument("--env", help="only runs on this env")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rltui.errors import RltuiError
+    from rltui.training.store import RunStore
+
+    with RunStore.open(args.data_dir) as store:
+        if args.action == "show":
+            if args.id is None:
+                raise RltuiError("runs show needs a run id, e.g. rltui runs show 3")
+            return _show(store, args.id)
+        if args.id is not None:
+            raise RltuiError(f"unexpected {args.id}; did you mean: rltui runs show {args.id}")
+        return _list(store, args.limit, args.env)
+
+
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else ""
+
+
+def _duration(run: dict) -> str:
+    if not run.get("ended"):
+        return ""
+    return f"{run['ended'] - run['started']:.1f} s"
+
+
+_COLOURS = {"finished": "green", "stopped": "yellow", "failed": "red", "running": "cyan", "interrupted": "magenta"}
+
+
+def _list(store, limit: int, env: str | None) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    if env:
+        from rltui.envs import get_entry
+
+        env = get_entry(env).name
+    runs = store.list_runs(limit=limit, env=env)
+    console = Console()
+    if not runs:
+        console.print(f"no runs yet in {store.path} (start one: rltui train FrozenLake4x4 --algo q)")
+        return 0
+    table = Table(title=f"runs in {store.path}")
+    for col in ("id", "started", "env", "algo", "seed", "status", "steps", "episodes", "time", "last eval"):
+        table.add_column(col, justify="right" if col in ("id", "seed", "steps", "episodes") else "left")
+    for run in runs:
+        evals = store.evaluations(run["id"])
+        last = ""
+        if evals:
+            e = evals[-1]
+            last = f"{e['mean']:.3g}" + (f" ({e['success_rate']:.0%})" if e["success_rate"] is not None else "")
+        colour = _COLOURS.get(run["status"], "white")
+        table.add_row(str(run["id"]), _when(run["started"]), run["env"], run["algo"], str(run["seed"]),
+                      f"[{colour}]{run['status']}[/]", f"{run['steps']:,}", f"{run['episodes']:,}", _duration(run),
+                      last)
+    console.print(table)
+    return 0
+
+
+def _show(store, run_id: int) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rltui.errors import RltuiError
+
+    run = store.get_run(run_id)
+    if run is None:
+        raise RltuiError(f"no run {run_id} in {store.path} (see: rltui runs)")
+    console = Console()
+    info = Table(title=f"run {run_id}: {run['algo']} on {run['env']}", show_header=False)
+    info.add_column("what", style="bold")
+    info.add_column("value")
+    colour = _COLOURS.get(run["status"], "white")
+    info.add_row("status", f"[{colour}]{run['status']}[/]")
+    if run["error"]:
+        info.add_row("error", run["error"])
+    info.add_row("started", _when(run["started"]))
+    if run["ended"]:
+        info.add_row("duration", _duration(run))
+    info.add_row("seed / device", f"{run['seed']} / {run['device']}")
+    info.add_row("steps / episodes", f"{run['steps']:,} / {run['episodes']:,}")
+    cfg = run["config"]
+    if cfg.get("preset"):
+        info.add_row("preset", cfg["preset"])
+    info.add_row("hyperparameters", ", ".join(f"{k}={v}" for k, v in sorted(run["hparams"].items())))
+    episodes = store.episodes(run_id)
+    if episodes:
+        rets = [e["ret"] for e in episodes]
+        tail = rets[-100:]
+        info.add_row("returns", f"first 100: {_mean(rets[:100]):.3f} · last {len(tail)}: {_mean(tail):.3f} · "
+                     f"best {max(rets):.3f}")
+    for ck in store.checkpoints(run_id)[-3:]:
+        info.add_row("checkpoint", f"{ck['path']} ({ck['steps']:,} steps)")
+    console.print(info)
+    evals = store.evaluations(run_id)
+    if evals:
+        table = Table(title="greedy evaluations")
+        for col in ("steps", "mean", "std", "episodes", "success"):
+            table.add_column(col, justify="right")
+        for e in evals:
+            success = "" if e["success_rate"] is None else f"{e['success_rate']:.1%}"
+            table.add_row(f"{e['steps']:,}", f"{e['mean']:.3f}", f"{e['std']:.3f}", str(e["episodes"]), success)
+        console.print(table)
+    return 0
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs) if xs else float("nan")

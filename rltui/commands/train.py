@@ -1,0 +1,178 @@
+"""``rltui train ENV``: train an agent headless with a live progress bar; Ctrl-C stops and still saves.
+
+The Trainer runs in a worker thread and reports through a callback that only stores the latest
+figures; this thread redraws the bar ten times a second, so training speed never waits on the
+terminal. The first Ctrl-C asks the Trainer to stop (it saves a checkpoint and records the run); a
+second one abandons it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from typing import Any
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train", help="train an agent (headless, with a progress bar)",
+        description="Train an agent on ENV, record the run in the store and save a checkpoint. Values come "
+        "from the algorithm's preset for ENV (rltui/presets/<algo>.toml); flags override them.")
+    p.add_argument("env", metavar="ENV", help="catalogue name (see: rltui envs)")
+    p.add_argument("--algo", help="q, sarsa, vi, dqn or drqn (default: the env's first agent)")
+    p.add_argument("--steps", type=int, help="env steps to train (default: the preset's)")
+    p.add_argument("--episodes", type=int, help="also stop after this many episodes")
+    p.add_argument("--seed", type=int, default=0, help="seed of env and agent (default 0)")
+    p.add_argument("--preset", metavar="NAME", help="a named preset from the algorithm's preset file")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a hyperparameter (repeatable), e.g. --set alpha=0.2")
+    p.add_argument("--env-opt", dest="env_opts", action="append", default=[], metavar="KEY=VALUE",
+                   help="override an env option (repeatable), e.g. --env-opt is_slippery=false")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (neural agents)")
+    p.add_argument("--n-envs", type=int, default=1, help="parallel envs (neural agents)")
+    p.add_argument("--eval-every", type=int, help="greedy evaluation every N steps (0: never)")
+    p.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
+    p.add_argument("--out", metavar="PATH", help="checkpoint path (default: in the data dir)")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="continue training this checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, just the summary")
+
+
+class _Latest:
+    """What the callback saw last; written by the training thread, read by the display thread."""
+
+    def __init__(self) -> None:
+        self.progress: Any = None
+        self.evaluation: Any = None
+        self.last_return: float | None = None
+        self.finished: Any = None
+
+
+def run(args: argparse.Namespace) -> int:
+    from rltui.envs import get_entry
+    from rltui.errors import RltuiError
+    from rltui.training.config import TrainConfig, default_steps, parse_assignments
+    from rltui.training.events import EpisodeEnd, Evaluation, Finished, Progress, TrainerControl
+    from rltui.training.store import RunStore
+    from rltui.training.trainer import Trainer
+
+    entry = get_entry(args.env)
+    agent = None
+    algo = args.algo
+    if args.resume:
+        from rltui.training.checkpoints import load_checkpoint
+
+        agent, header = load_checkpoint(args.resume, expected_env=entry.name)
+        if algo and algo != header["algo"]:
+            raise RltuiError(f"{args.resume} holds a {header['algo']} agent, not {algo}")
+        algo = header["algo"]
+    algo = algo or entry.default_algo
+    if algo not in entry.algos:
+        raise RltuiError(f"{entry.name} does not suit {algo}; try: {', '.join(entry.algos)}")
+    steps = args.steps if args.steps is not None else default_steps(entry.name, algo, args.preset)
+    config = TrainConfig(
+        entry.name, algo, steps, seed=args.seed, preset=args.preset, hparams=parse_assignments(args.sets),
+        device=args.device, n_envs=args.n_envs, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
+        out=args.out, env_overrides=parse_assignments(args.env_opts, "--env-opt"), episodes=args.episodes,
+        data_dir=args.data_dir)
+    latest = _Latest()
+
+    def callback(event) -> None:
+        if isinstance(event, Progress):
+            latest.progress = event
+        elif isinstance(event, EpisodeEnd):
+            latest.last_return = event.ret
+        elif isinstance(event, Evaluation):
+            latest.evaluation = event
+        elif isinstance(event, Finished):
+            latest.finished = event
+
+    control = TrainerControl()
+    store = RunStore.open(args.data_dir)
+    try:
+        trainer = Trainer(config, callback=callback, control=control, store=store, agent=agent)
+        result: list[Any] = []
+        worker = threading.Thread(target=lambda: result.append(trainer.run()), name="rltui-train", daemon=True)
+        worker.start()
+        _watch(worker, control, latest, config, quiet=args.quiet)
+        finished = result[0] if result else latest.finished
+        _summary(trainer, finished, latest, store)
+    finally:
+        store.close()
+    return 0 if finished is not None and finished.status != "failed" else 1
+
+
+def _watch(worker: threading.Thread, control, latest: _Latest, config, quiet: bool) -> None:
+    """Redraw the bar until the worker ends; Ctrl-C once stops cleanly, twice abandons."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[figures]}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
+        task = bar.add_task(f"{config.algo} on {config.env}", total=config.steps, figures="")
+        stopping = False
+        while worker.is_alive():
+            try:
+                worker.join(0.1)
+            except KeyboardInterrupt:
+                if stopping:
+                    raise
+                stopping = True
+                control.stop()
+                console.print("[yellow]stopping: saving the checkpoint (Ctrl-C again to abandon)[/]")
+            p = latest.progress
+            if p is not None:
+                bar.update(task, completed=min(p.steps, config.steps), figures=_figures(p, latest))
+
+
+def _figures(p, latest: _Latest) -> str:
+    parts = []
+    ret = p.metrics.get("return_100")
+    if ret is not None:
+        parts.append(f"return {ret:.3g}")
+    eps = p.metrics.get("epsilon")
+    if eps is not None:
+        parts.append(f"ε {eps:.3f}")
+    loss = p.metrics.get("loss")
+    if loss is not None:
+        parts.append(f"loss {loss:.3g}")
+    if latest.evaluation is not None:
+        e = latest.evaluation
+        parts.append(f"eval {e.mean:.3g}" + (f" ({e.success_rate:.0%})" if e.success_rate is not None else ""))
+    parts.append(f"{p.steps_per_s:,.0f} steps/s")
+    return " · ".join(parts)
+
+
+def _summary(trainer, finished, latest: _Latest, store) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"run {trainer.run_id}: {trainer.config.algo} on {trainer.config.env}", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    status = finished.status if finished is not None else "unknown"
+    colour = {"finished": "green", "stopped": "yellow", "failed": "red"}.get(status, "white")
+    table.add_row("status", f"[{colour}]{status}[/]")
+    if finished is not None and finished.error:
+        table.add_row("error", finished.error)
+    if finished is not None:
+        rate = finished.steps / finished.elapsed_s if finished.elapsed_s > 0 else 0.0
+        table.add_row("steps", f"{finished.steps:,}")
+        table.add_row("episodes", f"{finished.episodes:,}")
+        table.add_row("time", f"{finished.elapsed_s:.1f} s ({rate:,.0f} steps/s)")
+    recent = trainer.recent_returns
+    if recent:
+        table.add_row(f"mean return, last {len(recent)}", f"{sum(recent) / len(recent):.3f}")
+    if latest.evaluation is not None:
+        e = latest.evaluation
+        text = f"{e.mean:.3f} ± {e.std:.3f} over {e.episodes} episodes at step {e.steps:,}"
+        if e.success_rate is not None:
+            text += f", success {e.success_rate:.1%}"
+        table.add_row("last greedy evaluation", text)
+    table.add_row("hyperparameters", ", ".join(f"{k}={v}" for k, v in sorted(trainer.hparams.items())))
+    if finished is not None and finished.checkpoint:
+        table.add_row("checkpoint", finished.checkpoint)
+    if store.path is not None:
+        table.add_row("run store", str(store.path))
+    Console().print(table)

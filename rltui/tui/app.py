@@ -92,6 +92,8 @@ class RltuiApp(App):
     def open_train(self, env: str, **options: Any) -> None:
         from rltui.tui.screens.train import TrainScreen
 
+        if "algo" not in options and "agent" not in options:
+            options["algo"] = (self.prefs.get("algo") or {}).get(env)  # the last choice for this env
         self._to_base()
         self.push_screen(TrainScreen(env, **options))
 

@@ -10,7 +10,6 @@ import math
 
 from rich.style import Style
 from rich.text import Text
-from textual.reactive import reactive
 from textual.widget import Widget
 
 from rltui.play.board import CLIFF, Board, QOverlay
@@ -44,13 +43,31 @@ class BoardView(Widget):
 
     DEFAULT_CSS = "BoardView { height: 1fr; width: 1fr; }"
 
-    board: reactive[Board | None] = reactive(None, layout=False)
-    overlay: reactive[QOverlay | None] = reactive(None, layout=False)
-
     def __init__(self, *, glyphs: tuple[str, ...] = (), id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.glyphs = glyphs
         self.message = ""
+        self._board: Board | None = None
+        self._overlay: QOverlay | None = None
+
+    # Plain properties, not reactives: an overlay holds numpy arrays, which do not compare with ==.
+    @property
+    def board(self) -> Board | None:
+        return self._board
+
+    @board.setter
+    def board(self, value: Board | None) -> None:
+        self._board = value
+        self.refresh()
+
+    @property
+    def overlay(self) -> QOverlay | None:
+        return self._overlay
+
+    @overlay.setter
+    def overlay(self, value: QOverlay | None) -> None:
+        self._overlay = value
+        self.refresh()
 
     def cell_size(self) -> tuple[int, int]:
         if self.board is None:

@@ -85,10 +85,10 @@ def chart_text(returns: list[float] | np.ndarray, width: int, height: int, *, wi
         text.append("\n")
     legend = Text(" " * label_w, no_wrap=True)
     legend.append("· return ", style=RAW)
-    legend.append(f"— mean of {window} ", style=MEAN)
+    legend.append(f"— mean/{window} ", style=MEAN)
     if bar is not None:
         legend.append(f"┄ solved {bar:g} ", style=BAR)
-    legend.append(f"({len(values)} episodes)", style=AXIS)
+    legend.append(f"· {len(values):,} ep", style=AXIS)
     text.append_text(legend)
     return text
 

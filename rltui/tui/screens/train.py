@@ -1,0 +1,473 @@
+"""Train: set up a run, start the Trainer in a worker thread, and watch it learn in live panels.
+
+Threads: the Trainer runs in a Textual thread worker and reports through :class:`rltui.tui.live.LiveRun`
+(copies under a lock, merged ``Refresh`` messages); commands go back through ``TrainerControl``. The
+screen repaints at most ~10 times a second from what is new, so a fast tabular run and a slow pixel
+DQN cost the screen the same. A watch (``w``) plays a greedy copy of the agent on its own game-loop
+thread, refreshed from the training agent at every episode start, while training goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import numpy as np
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static
+
+from rltui.agents.base import Agent
+from rltui.envs import get_entry, make_env
+from rltui.play.board import board_of, q_overlay
+from rltui.play.keymaps import KeyMap
+from rltui.play.realtime import GameLoop, LoopFrame, view_of
+from rltui.play.viewer import Viewer
+from rltui.training.config import TABULAR_ALGOS, TrainConfig
+from rltui.training.events import Checkpointed, Evaluation, Finished, TrainerControl
+from rltui.tui.live import LiveRun, Refresh, RunEvent
+from rltui.tui.messages import Latest, Throttle
+from rltui.tui.screens.train_form import TrainForm
+from rltui.tui.widgets.board import BoardView
+from rltui.tui.widgets.chart import RewardChart
+from rltui.tui.widgets.frame import FrameView
+
+
+class WatchFrame(Latest):
+    """The newest frame of the watch rollout."""
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _k(n: float) -> str:
+    """12,345 → 12.3k: step counts fit an 80-column panel."""
+    n = float(n)
+    for unit, size in (("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.3g}{unit}"
+    return f"{n:.0f}"
+
+
+def _fig(value: float | None, digits: int = 3) -> str:
+    if value is None or not np.isfinite(value):
+        return "—"
+    return f"{value:.{digits}g}"
+
+
+class TrainScreen(Screen):
+    """Train an agent on ``env``; ``agent`` (+ ``algo``) continues a loaded checkpoint."""
+
+    BINDINGS = [
+        Binding("s", "start", "Start"),
+        Binding("space", "pause", "Pause/resume"),
+        Binding("x", "stop", "Stop"),
+        Binding("c", "save", "Save"),
+        Binding("w", "watch", "Watch"),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, env: str, *, algo: str | None = None, agent: Agent | None = None,
+                 source: str = "") -> None:
+        super().__init__()
+        self.entry = get_entry(env)
+        self.loaded = agent
+        self.source = source
+        wanted = agent.algo if agent is not None else algo
+        self.algo = wanted if wanted in self.entry.algos or agent is not None else self.entry.default_algo
+        self.control: TrainerControl | None = None
+        self.live: LiveRun | None = None
+        self.trainer = None
+        self.running = False
+        self.finished: Finished | None = None
+        self.failed = ""
+        self.run_id: int | None = None
+        self._done = threading.Event()
+        self._done.set()
+        self.returns: list[float] = []
+        self.q: np.ndarray | None = None
+        self.q_star: np.ndarray | None = None
+        self.gap_text = ""
+        self.eval_text = ""
+        self.watch_loop: GameLoop | None = None
+        self.viewer: Viewer | None = None
+        self.board_env = None
+        self.final_q_steps = 0
+
+    # ---- layout -----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="train"):
+            fixed = dict(self.loaded.hparams) if self.loaded is not None else None
+            yield TrainForm(self.entry.name, self.algo, fixed=fixed, id="train-form")
+            with Vertical(id="train-live"):
+                yield Static(id="stats")
+                yield Static(id="train-error")
+                yield RewardChart(bar=self.entry.solved, id="chart")
+                with Vertical(id="qpanel"):
+                    if self.entry.kind == "grid":
+                        yield BoardView(glyphs=KeyMap.for_env(self.entry).glyphs(), id="qboard")
+                    else:
+                        yield FrameView("press w while training to watch the agent play", id="qframe")
+                    yield Static(id="qcaption")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"train · {self.entry.title}" + (f" · continuing {self.source}" if self.source else "")
+        if self.entry.kind == "grid":
+            self.board_env = make_env(self.entry.name)
+            self.board_env.reset(seed=0)
+            self.query_one("#qboard", BoardView).board = board_of(self.board_env)
+        self._paint_stats()
+        self._paint_caption()
+        self.set_interval(1.0, self._tick_clock)
+
+    # ---- starting and the worker ------------------------------------------------------------------
+    def action_start(self) -> None:
+        if self.running:
+            self.notify("already training: x stops, space pauses", timeout=3)
+            return
+        form = self.query_one(TrainForm)
+        config = form.validate()
+        if config is None:
+            self.notify(f"fix the form first: {form.error}", severity="error", timeout=5)
+            return
+        config.data_dir = str(self.app.data_dir)
+        self.app.prefs.set("algo", {**(self.app.prefs.get("algo") or {}), self.entry.name: config.algo})
+        self.algo = config.algo
+        self.control = TrainerControl()
+        self.live = LiveRun(self.post_message)
+        self.running, self.finished, self.failed, self.run_id = True, None, "", None
+        self.returns, self.q, self.q_star, self.gap_text, self.eval_text = [], None, None, "", ""
+        self.query_one("#chart", RewardChart).set_returns([])
+        self._show_error("")
+        form.freeze(True)
+        self.set_focus(None)
+        self._done.clear()
+        self._train(config, self.loaded)
+        self._paint_stats()
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
+    def _train(self, config: TrainConfig, agent: Agent | None) -> None:
+        """The worker thread: build and run the Trainer. Touches no widget; every outcome is posted."""
+        from rltui.training.trainer import Trainer
+
+        live = self.live
+        try:
+            trainer = Trainer(config, callback=live.callback, control=self.control, store=self.app.store,
+                              agent=agent)
+            self.trainer = trainer
+            self.app.call_from_thread(self._trainer_ready, trainer)
+            trainer.run()  # never raises for training errors: Finished(status="failed") instead
+        except Exception as exc:  # bad config, env or agent construction: shown, never fatal
+            message = str(exc) if exc.__class__.__name__ == "RltuiError" else f"{type(exc).__name__}: {exc}"
+            live.callback(Finished("failed", 0, 0, 0.0, None, message))
+        finally:
+            self._done.set()
+
+    def _trainer_ready(self, trainer) -> None:
+        self.run_id = trainer.run_id
+        if self.entry.has_model and trainer.agent.algo in TABULAR_ALGOS:
+            self._solve_q_star(trainer.env, float(trainer.hparams.get("gamma", 0.99)))
+        self._paint_stats()
+
+    @work(thread=True, exclusive=True, group="qstar")
+    def _solve_q_star(self, env: Any, gamma: float) -> None:
+        from rltui.agents.value_iteration import value_iteration
+
+        u = env.unwrapped
+        n_s, n_a = env.observation_space.n, env.action_space.n
+        mask = getattr(u, "action_masks", None)
+        try:
+            _, q_star = value_iteration(u.P, n_s, n_a, min(gamma, 0.999), action_mask=mask)
+        except Exception:  # noqa: BLE001 - the gap is a bonus; training goes on without it
+            return
+        self.app.call_from_thread(self._q_star_ready, q_star)
+
+    def _q_star_ready(self, q_star: np.ndarray) -> None:
+        self.q_star = q_star
+        self._paint_q()
+
+    # ---- events from the worker -------------------------------------------------------------------
+    def on_refresh(self, message: Refresh) -> None:
+        self._pull()
+
+    def on_run_event(self, message: RunEvent) -> None:
+        event = message.event
+        self._pull()
+        if isinstance(event, Evaluation):
+            success = "" if event.success_rate is None else f" · success {event.success_rate:.0%}"
+            self.eval_text = f"greedy eval @{_k(event.steps)}: {_fig(event.mean)} ± {_fig(event.std, 2)}{success}"
+        elif isinstance(event, Checkpointed):
+            self.notify(f"checkpoint saved: {event.path}", timeout=4)
+        elif isinstance(event, Finished):
+            self._finished(event)
+        self._paint_stats()
+
+    def _pull(self) -> None:
+        if self.live is None:
+            return
+        if self.run_id is None and self.trainer is not None:
+            self.run_id = self.trainer.run_id  # set once run() has created the run
+        view = self.live.take()
+        if view.new_returns:
+            self.returns.extend(view.new_returns)
+            self.query_one("#chart", RewardChart).set_returns(self.returns)
+        if view.q is not None and view.q is not self.q:
+            self.q = view.q
+            self._paint_q()
+        self._paint_stats()
+
+    def _finished(self, event: Finished) -> None:
+        self.running = False
+        self.finished = event
+        agent = getattr(self.trainer, "agent", None)
+        q = agent.q_values() if agent is not None else None  # the thread is done: the final table
+        if q is not None:
+            self.q, self.final_q_steps = q, event.steps
+            self._paint_q()
+        self.query_one(TrainForm).freeze(False)
+        if event.status == "failed":
+            self.failed = event.error or "unknown error"
+            self._show_error(f"training failed: {self.failed}\nthe run is marked failed in the store; "
+                             "change the settings and press s to try again")
+        else:
+            where = f" → {event.checkpoint}" if event.checkpoint else ""
+            self.notify(f"training {event.status} after {event.steps:,} steps{where}", timeout=6)
+
+    def _show_error(self, message: str) -> None:
+        panel = self.query_one("#train-error", Static)
+        panel.update(Text(message))
+        panel.set_class(bool(message), "-shown")
+
+    # ---- painting ---------------------------------------------------------------------------------
+    def _tick_clock(self) -> None:
+        if self.running:
+            self._paint_stats()
+
+    def _paint_stats(self) -> None:
+        p = self.live.progress if self.live is not None else None
+        steps_goal = self.query_one(TrainForm).validate() if not self.running and self.finished is None else None
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if self.running:
+            state = "paused" if p is not None and p.paused else "training"
+            text.append(f"● {state}", style="bold #ffd43b" if state == "paused" else "bold #69db7c")
+        elif self.finished is not None:
+            colour = "#ff6b6b" if self.finished.status == "failed" else "#4dabf7"
+            text.append(f"■ {self.finished.status}", style=f"bold {colour}")
+        else:
+            text.append("ready", style="bold")
+            if steps_goal is not None:
+                text.append(f" · {steps_goal.algo}, {_k(steps_goal.steps)} steps · s starts", style="dim")
+        if self.run_id is not None:
+            text.append(f" · run #{self.run_id}", style="dim")
+        if self.trainer is not None:
+            text.append(f" · {self.trainer.device}", style="dim")
+        if p is not None:
+            text.append(f" · {_clock(p.elapsed_s)}", style="dim")
+            goal = self.trainer.config.steps if self.trainer is not None else 0
+            of = f"/{_k(goal)}" if goal else ""
+            text.append(f"\nsteps {_k(p.steps)}{of} · episodes {p.episodes:,} · {_k(p.steps_per_s)} steps/s")
+            m = p.metrics
+            parts = [f"ε {_fig(m.get('epsilon'), 2)}", f"loss {_fig(m.get('loss'))}"]
+            if "return_100" in m:
+                parts.append(f"mean100 {_fig(m['return_100'])}")
+            text.append("\n" + " · ".join(parts))
+        if self.eval_text:
+            text.append("\n" + self.eval_text)
+        self.query_one("#stats", Static).update(text)
+
+    def _paint_q(self) -> None:
+        if self.board_env is None or self.q is None:
+            self._paint_caption()
+            return
+        board = self.query_one("#qboard", BoardView)
+        board.overlay = q_overlay(self.board_env, self.q)
+        board.refresh()
+        if self.q_star is not None and self.q_star.shape == self.q.shape:
+            from rltui.agents.value_iteration import gap_to_optimal
+
+            mask = getattr(self.board_env.unwrapped, "action_masks", None)
+            gap = gap_to_optimal(self.q, self.q_star, mask=mask)
+            self.gap_text = f"gap to Q*: max|Q−Q*| {gap.max_abs:.3f}, greedy optimal {gap.agreement:.0%}"
+        self._paint_caption()
+
+    def _paint_caption(self) -> None:
+        caption = self.query_one("#qcaption", Static)
+        if self.board_env is not None:
+            if self.q is None:
+                what = ("Q-values appear here as training runs" if self.algo in TABULAR_ALGOS or self.algo == "dqn"
+                        else "this agent has no Q-table to draw")
+                if self.entry.family == "gridworld" and self.algo in TABULAR_ALGOS:
+                    what = "tabular GridWorld learns on 3×3 views: no per-cell Q to draw"
+            else:
+                at = self.final_q_steps if self.finished is not None else (self.live.q_steps if self.live else 0)
+                what = f"Q @{_k(at)}: colour max Q, arrow greedy"
+            lines = [what + (" · w: watch" if self.watch_loop is None else " · w: stop watching")]
+            if self.gap_text:
+                lines.append(self.gap_text)
+            caption.update(Text("\n".join(lines), style="dim"))
+        else:
+            caption.update(Text("w: watch the agent play" if self.watch_loop is None else "watching — w to stop",
+                                style="dim"))
+
+    # ---- commands ---------------------------------------------------------------------------------
+    def action_pause(self) -> None:
+        if not self.running or self.control is None:
+            self.notify("nothing is training", timeout=2)
+            return
+        if self.control.paused:
+            self.control.resume()
+            self.notify("resumed", timeout=1.5)
+        else:
+            self.control.pause()
+            self.notify("paused — space resumes", timeout=2)
+
+    def action_stop(self) -> None:
+        if self.running and self.control is not None:
+            self.control.stop()
+            self.notify("stopping: saving what was learned…", timeout=2)
+
+    def action_save(self) -> None:
+        if self.running and self.control is not None:
+            self.control.request_save()
+        else:
+            self.notify("start training first (s)", timeout=2)
+
+    def action_watch(self) -> None:
+        if self.watch_loop is not None:
+            self._stop_watch()
+            return
+        agent = self.trainer.agent if self.trainer is not None else self.loaded
+        if agent is None:
+            self.notify("start training first (s), then w to watch", timeout=3)
+            return
+        from rltui.play.watch import copy_agent, watch_session
+
+        try:
+            spaces = ((self.trainer.observation_space, self.trainer.action_space) if self.trainer is not None
+                      else agent_space(agent, self.entry.name))
+            twin = copy_agent(agent, *spaces)
+            session, policy, on_start = watch_session(twin, self.entry.name, seed=0, source=agent)
+        except Exception as exc:  # noqa: BLE001
+            self.notify(f"cannot watch: {exc}", severity="error", timeout=6)
+            return
+        if self.entry.kind == "pixels":
+            self.viewer = Viewer(f"rltui · watching {self.algo} on {self.entry.title}")
+            if not self.viewer.start():
+                self.notify(f"{self.viewer.error}; watching in the preview", timeout=5)
+                self.viewer = None
+        fps = 4 if self.entry.kind == "grid" else 30 if self.entry.kind == "vector" else max(8, self.entry.fps // 4)
+        post = Throttle(20, lambda f: self.post_message(WatchFrame(f)))
+        self.watch_loop = GameLoop(session, fps, on_step=lambda f: post(f, force=f.done), policy=policy,
+                                   on_episode_start=on_start, viewer=self.viewer)
+        self.watch_loop.start()
+        self._paint_caption()
+
+    def on_watch_frame(self, message: WatchFrame) -> None:
+        frame: LoopFrame = message.payload
+        if self.watch_loop is None:
+            return
+        if self.board_env is not None:
+            board = self.query_one("#qboard", BoardView)
+            board.board = view_of(self.watch_loop.session.env) if frame.view is None else frame.view
+            if self.q is not None:
+                board.overlay = q_overlay(self.watch_loop.session.env, self.q)
+        elif isinstance(frame.view, np.ndarray):
+            self.query_one("#qframe", FrameView).show(frame.view)
+        caption = f"watching: episode {frame.episode} · step {frame.step} · return {frame.ret:g} — w to stop"
+        self.query_one("#qcaption", Static).update(Text(caption, style="dim"))
+
+    def _stop_watch(self, repaint: bool = True) -> None:
+        if self.watch_loop is not None:
+            self.watch_loop.stop()
+            self.watch_loop.session.close()
+            self.watch_loop = None
+        if self.viewer is not None:
+            self.viewer.close()
+            self.viewer = None
+        if not repaint:
+            return
+        if self.board_env is not None:
+            self.query_one("#qboard", BoardView).board = board_of(self.board_env)
+            self._paint_q()
+        self._paint_caption()
+
+    # ---- leaving ----------------------------------------------------------------------------------
+    async def stop_for_exit(self, timeout: float = 1.5) -> None:
+        """Stop training (the Trainer saves a checkpoint on stop) and wait up to ``timeout`` for it."""
+        self._stop_watch(repaint=False)
+        if self.control is not None and not self._done.is_set():
+            self.control.stop()
+            await asyncio.to_thread(self._done.wait, timeout)
+
+    def shutdown(self) -> None:
+        self._stop_watch(repaint=False)
+
+    async def action_back(self) -> None:
+        if self.running:
+            if getattr(self, "_confirm_back", False):
+                await self.stop_for_exit()
+                self.app.pop_screen()
+                return
+            self._confirm_back = True
+            self.notify("training is running: esc again stops it (saving what was learned) and goes back",
+                        timeout=4)
+            self.set_timer(4, lambda: setattr(self, "_confirm_back", False))
+            return
+        self._stop_watch()
+        self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        self._stop_watch(repaint=False)
+        if self.control is not None:
+            self.control.stop()
+
+    @on(TrainForm.Changed)
+    def _algo_changed(self, event: TrainForm.Changed) -> None:
+        self.algo = event.algo
+        self._paint_caption()
+        self._paint_stats()
+
+    HELP = """\
+# Train
+
+Set up on the left, then **s** (or the Start button) runs the Trainer in the background.
+
+- **tab** / **shift+tab** move between fields; a bad value turns red and says why.
+- **space** pause / resume · **x** stop (saves a checkpoint) · **c** save a checkpoint now
+- **w** watch: the current agent plays greedily (here, and in a pygame window for pixel games)
+  while training goes on; **w** again stops watching.
+- **esc** back (twice while training: stops the run first) · **?** this help · **ctrl+q** quit
+  (stops training and saves what was learned).
+
+The chart shows each episode's return (dots) and the moving average (line); the dashed line is the
+env's solved bar. For grid worlds the panel below draws the Q-table on the board: colour is the best
+Q-value of the cell, the arrow its greedy action; where the env has a model, the gap to the optimal Q*
+from value iteration shows how far the table still is from perfect. Every run is in **Runs** on the
+first screen (**r**).
+"""
+
+
+def agent_space(agent: Agent, env_name: str) -> tuple[Any, Any]:
+    """The spaces a loaded agent was built for (from its env, for watching before training starts)."""
+    from rltui.training.evaluation import build_eval_env
+
+    env = build_eval_env(agent, env_name, None)
+    try:
+        return env.observation_space, env.action_space
+    finally:
+        env.close()

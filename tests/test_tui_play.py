@@ -1,29 +1,12 @@
 """The real app driven by Pilot: pick an environment, play it with keys, read the board and the HUD."""
 
-import asyncio
-import functools
-
 import pytest
+from test_tui_support import screen_text, sync
 
 from rltui.play.session import replay
 from rltui.tui.app import RltuiApp
 from rltui.tui.screens.pick import PickScreen
 from rltui.tui.screens.play import PlayScreen
-
-
-def sync(test):
-    """Run an async Pilot test with asyncio (no async pytest plugin needed)."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return run
-
-
-def screen_text(app) -> str:
-    """What the terminal shows now, as plain text."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def _pick(pilot, name: str) -> None:

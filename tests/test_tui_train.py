@@ -1,32 +1,10 @@
 """The Train screen driven by Pilot: a real tabular run, a forced crash, bad input, quitting mid-run."""
 
-import asyncio
-import functools
-
-from textual import events
+from test_tui_support import screen_text, sync, tap
 from textual.widgets import Input
 
 from rltui.tui.app import RltuiApp
 from rltui.tui.screens.train import TrainScreen
-
-
-def sync(test):
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return run
-
-
-def screen_text(app) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-async def tap(pilot, key: str) -> None:
-    """Press a key without Pilot's wait-for-idle (which waits a second per key while training keeps the
-    CPU busy): the same event the terminal driver sends."""
-    pilot.app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
-    await pilot.pause(0.05)
 
 
 async def _set(pilot, key: str, value: str) -> None:

@@ -107,8 +107,7 @@ class PlayScreen(Screen):
 
     def _keybar(self) -> Text:
         if self.watching:
-            return Text.assemble(("watching ", "bold"), self.watch_label or "the agent",
-                                 ("  · + faster · - slower · p pause · r restart", "dim"))
+            return Text.assemble(("watching ", "bold"), self.watch_label or "the agent")
         return Text.assemble(("keys ", "bold"), self.keymap.help_line())
 
     def on_mount(self) -> None:

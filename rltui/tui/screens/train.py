@@ -127,6 +127,10 @@ class TrainScreen(Screen):
             self.board_env = make_env(self.entry.name)
             self.board_env.reset(seed=0)
             self.query_one("#qboard", BoardView).board = board_of(self.board_env)
+        if self.loaded is not None and self.loaded.q_values() is not None:
+            self.q = self.loaded.q_values()  # continuing a run: start from its table
+            self.final_q_steps = int(getattr(self.loaded, "trained_steps", 0))
+            self._paint_q()
         self._paint_stats()
         self._paint_caption()
         self.set_interval(1.0, self._tick_clock)
@@ -314,7 +318,7 @@ class TrainScreen(Screen):
                 if self.entry.family == "gridworld" and self.algo in TABULAR_ALGOS:
                     what = "tabular GridWorld learns on 3×3 views: no per-cell Q to draw"
             else:
-                at = self.final_q_steps if self.finished is not None else (self.live.q_steps if self.live else 0)
+                at = self.live.q_steps if self.running and self.live else self.final_q_steps
                 what = f"Q @{_k(at)}: colour max Q, arrow greedy"
             lines = [what + (" · w: watch" if self.watch_loop is None else " · w: stop watching")]
             if self.gap_text:

@@ -1,0 +1,23 @@
+"""Watching a saved agent: load its checkpoint and hand the Play screen a greedy policy instead of keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rltui.play.watch import watch_session
+from rltui.training.checkpoints import load_checkpoint
+from rltui.tui.screens.play import PlayScreen
+
+
+def watch_checkpoint_screen(checkpoint: str, *, episodes: int | None = None, seed: int | None = None,
+                            env: str | None = None) -> PlayScreen:
+    """A Play screen in which the checkpoint's agent plays (``env`` checks it was trained there).
+
+    A wrong file or env raises :class:`rltui.errors.RltuiError` with a one-line message.
+    """
+    agent, header = load_checkpoint(checkpoint, expected_env=env)
+    name = header["env"]
+    session, policy, on_start = watch_session(agent, name, seed, env_overrides=header.get("env_kwargs") or None)
+    label = f"{header['algo']} · {Path(checkpoint).name}"
+    return PlayScreen(name, seed, policy=policy, session=session, on_episode_start=on_start,
+                      watch_label=label, episodes=episodes)

@@ -1,0 +1,74 @@
+"""The Runs screen (history, curve, watch, continue) and `rltui play`'s input checks."""
+
+import pytest
+from test_tui_support import screen_text, sync, train_quick_run
+
+from rltui.cli import main
+from rltui.tui.app import RltuiApp
+from rltui.tui.screens.play import PlayScreen
+from rltui.tui.screens.runs import RunsScreen
+from rltui.tui.screens.train import TrainScreen
+
+
+@sync
+async def test_runs_lists_history_and_opens_watch_and_continue():
+    run_id = train_quick_run()
+    app = RltuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+        text = screen_text(app)
+        assert f"run #{run_id}" in text and "finished" in text and "2,000" in text
+        assert "checkpoint:" in text and "mean/50" in text  # the curve of its episodes
+        await pilot.press("w")
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if app.screen.last is not None and app.screen.last.step > 0:
+                break
+        screen = app.screen
+        assert isinstance(screen, PlayScreen) and screen.watching
+        assert "watching q" in screen_text(app) and screen.last.step > 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen) and screen.loop is None
+        await pilot.press("c")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, TrainScreen)
+        assert f"continuing run #{run_id}" in screen_text(app)
+        assert app.screen.query_one("#qboard").overlay is not None  # its table, before any new step
+
+
+@sync
+async def test_runs_without_history_says_how_to_make_one():
+    app = RltuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        assert "no runs yet" in screen_text(app)
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+
+
+def test_play_command_checks_input_before_opening_a_terminal(capsys):
+    assert main(["play", "Nope"]) == 2
+    assert "unknown environment 'Nope'" in capsys.readouterr().err
+    assert main(["play", "Taxi", "--episodes", "3"]) == 2
+    assert "--episodes needs --agent" in capsys.readouterr().err
+    assert main(["play", "Taxi"]) == 2  # pytest has no terminal
+    assert "interactive terminal" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", ["missing.npz"])
+def test_watching_a_missing_checkpoint_is_a_message_not_a_crash(bad, tmp_path):
+    @sync
+    async def check():
+        app = RltuiApp(start=("watch", "FrozenLake4x4"),
+                       watch={"checkpoint": str(tmp_path / bad), "episodes": 1, "seed": 0, "env": "FrozenLake4x4"})
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await pilot.pause()
+            assert app.is_running and "cannot watch" in screen_text(app)
+
+    check()

@@ -29,7 +29,7 @@ from typing import Any
 from rltui.errors import RltuiError
 from rltui.training.paths import data_dir
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: comparisons (human vs agent); a version-1 file gains the tables in place
 DB_NAME = "rltui.sqlite3"
 
 _SCHEMA = """
@@ -84,7 +84,33 @@ CREATE TABLE IF NOT EXISTS human_episodes (
     length INTEGER NOT NULL,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS comparisons (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    env TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    checkpoint TEXT,
+    seeds TEXT NOT NULL,
+    rounds INTEGER NOT NULL,
+    human_mean REAL,
+    agent_mean REAL,
+    human_wins INTEGER NOT NULL,
+    agent_wins INTEGER NOT NULL,
+    ties INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS comparison_rounds (
+    comparison_id INTEGER NOT NULL REFERENCES comparisons(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    human_episode_id INTEGER REFERENCES human_episodes(id),
+    human_return REAL,
+    agent_return REAL,
+    agent_actions TEXT NOT NULL,
+    winner TEXT,
+    PRIMARY KEY (comparison_id, idx)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS evaluations_run ON evaluations(run_id);
+CREATE INDEX IF NOT EXISTS comparisons_env ON comparisons(env);
 CREATE INDEX IF NOT EXISTS checkpoints_run ON checkpoints(run_id);
 CREATE INDEX IF NOT EXISTS human_env ON human_episodes(env);
 """
@@ -272,3 +298,95 @@ class RunStore:
             row["actions"] = json.loads(row["actions"])
             row["rewards"] = json.loads(row["rewards"])
         return rows
+
+    # -- human vs agent -----------------------------------------------------------------------------
+    def add_comparison(self, env: str, agent: str, checkpoint: str | None, rounds: Sequence[dict[str, Any]],
+                       summary: dict[str, Any]) -> int:
+        """Keep one comparison, all or nothing.
+
+        Each round is a dict with ``seed``, ``human_return``, ``agent_return``, ``agent_actions``,
+        ``winner`` and either ``human_episode_id`` (already stored) or ``human_actions`` +
+        ``human_rewards`` (stored here as a human episode, in the same transaction, so the person's
+        play is kept for demos too). ``summary`` has ``human_mean``, ``agent_mean``, ``human_wins``,
+        ``agent_wins``, ``ties``.
+        """
+        now = time.time()
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    cur = self._db.execute(
+                        "INSERT INTO comparisons (env, agent, checkpoint, seeds, rounds, human_mean, agent_mean, "
+                        "human_wins, agent_wins, ties, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (env, agent, checkpoint, json.dumps([int(r["seed"]) for r in rounds]), len(rounds),
+                         _finite(summary.get("human_mean")), _finite(summary.get("agent_mean")),
+                         int(summary["human_wins"]), int(summary["agent_wins"]), int(summary["ties"]), now))
+                    comparison_id = int(cur.lastrowid)
+                    for idx, r in enumerate(rounds):
+                        episode_id = r.get("human_episode_id")
+                        if episode_id is None and r.get("human_actions") is not None:
+                            actions = [int(a) for a in r["human_actions"]]
+                            rewards = [float(x) for x in r["human_rewards"]]
+                            episode_id = self._db.execute(
+                                "INSERT INTO human_episodes (env, seed, actions, rewards, ret, length, created) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                (env, int(r["seed"]), json.dumps(actions), json.dumps(rewards), float(sum(rewards)),
+                                 len(actions), now)).lastrowid
+                        self._db.execute(
+                            "INSERT INTO comparison_rounds (comparison_id, idx, seed, human_episode_id, human_return, "
+                            "agent_return, agent_actions, winner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (comparison_id, idx, int(r["seed"]), episode_id, r.get("human_return"),
+                             r.get("agent_return"), json.dumps([int(a) for a in r.get("agent_actions", [])]),
+                             r.get("winner")))
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                raise RltuiError(f"run store {self.path}: {exc}") from exc
+        return comparison_id
+
+    def comparisons(self, env: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Comparisons, oldest first (progress over days reads top to bottom)."""
+        where, params = ("WHERE env = ?", [env]) if env else ("", [])
+        rows = self._rows(f"SELECT * FROM (SELECT * FROM comparisons {where} ORDER BY id DESC LIMIT ?) "
+                          "ORDER BY id", [*params, int(limit)])
+        for row in rows:
+            row["seeds"] = json.loads(row["seeds"])
+        return rows
+
+    def get_comparison(self, comparison_id: int) -> dict[str, Any] | None:
+        """One comparison with its rounds (each with the human episode's actions when kept)."""
+        rows = self._rows("SELECT * FROM comparisons WHERE id = ?", (comparison_id,))
+        if not rows:
+            return None
+        comparison = rows[0]
+        comparison["seeds"] = json.loads(comparison["seeds"])
+        rounds = self._rows(
+            "SELECT r.*, h.actions AS human_actions FROM comparison_rounds r "
+            "LEFT JOIN human_episodes h ON h.id = r.human_episode_id WHERE r.comparison_id = ? ORDER BY r.idx",
+            (comparison_id,))
+        for r in rounds:
+            r["agent_actions"] = json.loads(r["agent_actions"])
+            r["human_actions"] = json.loads(r["human_actions"]) if r["human_actions"] else None
+        comparison["rounds_detail"] = rounds
+        return comparison
+
+    def latest_human_episode(self, env: str, seed: int) -> dict[str, Any] | None:
+        """The newest human episode on ``env`` and ``seed``, or None."""
+        rows = self._rows("SELECT * FROM human_episodes WHERE env = ? AND seed = ? ORDER BY id DESC LIMIT 1",
+                          (env, int(seed)))
+        if not rows:
+            return None
+        row = rows[0]
+        row["actions"] = json.loads(row["actions"])
+        row["rewards"] = json.loads(row["rewards"])
+        return row
+
+
+def _finite(value: Any) -> float | None:
+    """NaN (no complete round) is stored as NULL."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if value != value else value

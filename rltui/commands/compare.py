@@ -1,0 +1,135 @@
+"""``rltui compare``: the agent's side of human vs agent, headless, and the kept history.
+
+``rltui compare ENV --agent CHECKPOINT --seeds 1-5`` plays the agent greedily on each seed and sets
+each against the newest human episode kept on that env and seed (played in the app, or with
+``rltui play ENV --seed S``). The comparison is kept in the run store. ``--history`` lists every
+comparison on an env, oldest first, so progress over days reads top to bottom; ``--show ID`` one in full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help="you vs an agent on the same seeds; --history lists past comparisons",
+                       description="Set an agent's greedy episodes against your kept episodes on the same seeds.")
+    p.add_argument("env", nargs="?", help="catalogue name (rltui envs)")
+    p.add_argument("--agent", metavar="CHECKPOINT", help="the agent's checkpoint (.npz or .pt)")
+    p.add_argument("--seeds", default="0-4", help="seeds, e.g. 1,2,5-7 (default 0-4)")
+    p.add_argument("--history", action="store_true", help="list kept comparisons (of ENV, if given)")
+    p.add_argument("--show", type=int, metavar="ID", help="one kept comparison, round by round")
+    p.add_argument("--no-save", action="store_true", help="print the table but keep nothing")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rltui.envs import get_entry
+    from rltui.errors import RltuiError
+    from rltui.training.store import RunStore
+
+    env = get_entry(args.env).name if args.env else None
+    with RunStore.open(args.data_dir) as store:
+        if args.show is not None:
+            return _show(store, args.show)
+        if args.history:
+            return _history(store, env)
+        if env is None or not args.agent:
+            raise RltuiError("compare needs ENV and --agent CHECKPOINT (or --history / --show ID)")
+        return _compare(store, env, args.agent, args.seeds, save=not args.no_save)
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
+
+
+def _compare(store, env: str, checkpoint: str, seeds_text: str, *, save: bool) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rltui.play import compare
+    from rltui.training.checkpoints import load_checkpoint
+
+    seeds = compare.parse_seeds(seeds_text)
+    agent, header = load_checkpoint(checkpoint, expected_env=env)
+    console = Console()
+    rounds: list[compare.Round] = []
+    for seed in seeds:
+        record = compare.play_agent_episode(agent, env, seed, env_overrides=header.get("env_kwargs") or None)
+        r = compare.Round(seed, agent_return=record.ret, agent_length=record.length, agent_actions=list(record.actions))
+        human = store.latest_human_episode(env, seed)
+        if human is not None:
+            r.human_return, r.human_length = float(human["ret"]), int(human["length"])
+            r.human_actions, r.human_episode_id = list(human["actions"]), int(human["id"])
+        rounds.append(r)
+
+    table = Table(title=f"you vs {header['algo']} agent on {env} ({checkpoint})")
+    for col in ("seed", "you", "agent", "winner", "your steps", "agent steps"):
+        table.add_column(col, justify="left" if col == "winner" else "right")
+    colour = {"human": "green", "agent": "red", "tie": "yellow"}
+    for r in rounds:
+        who = r.winner
+        table.add_row(str(r.seed), _fmt(r.human_return), _fmt(r.agent_return),
+                      f"[{colour[who]}]{'you' if who == 'human' else who}[/]" if who else "not played",
+                      str(r.human_length or "—"), str(r.agent_length))
+    console.print(table)
+    summary = compare.summarize(rounds)
+    missing = [r.seed for r in rounds if not r.complete]
+    if summary.rounds:
+        console.print(summary.line(), soft_wrap=True)
+    if missing:
+        console.print(f"no kept episode of yours on seed(s) {', '.join(map(str, missing))}: play them with "
+                      f"`rltui play {env} --seed {missing[0]}` (each new episode takes the next seed), "
+                      "or in the app's Compare screen", soft_wrap=True)
+    if save and summary.rounds:
+        done = [r for r in rounds if r.complete]
+        rows = [compare.round_for_store(r) for r in done]
+        label = f"{header['algo']} · {Path(checkpoint).name}"
+        cid = store.add_comparison(env, label, str(Path(checkpoint).resolve()), rows,
+                                   compare.summary_for_store(compare.summarize(done)))
+        console.print(f"kept as comparison {cid} (rltui compare --history {env})", soft_wrap=True)
+    return 0
+
+
+def _history(store, env: str | None) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = store.comparisons(env)
+    console = Console()
+    if not rows:
+        console.print("no comparisons kept yet (rltui compare ENV --agent CHECKPOINT --seeds 0-4, or the app)")
+        return 0
+    table = Table(title="human vs agent" + (f" on {env}" if env else ""))
+    for col in ("id", "when", "env", "agent", "seeds", "you", "agent mean", "wins you/agent/ties"):
+        table.add_column(col, justify="right" if col in ("id", "you", "agent mean") else "left",
+                         overflow="fold", no_wrap=col in ("id", "env", "when"))
+    for c in rows:
+        seeds = c["seeds"]
+        seed_text = ",".join(map(str, seeds)) if len(seeds) <= 6 else f"{seeds[0]}…{seeds[-1]} ({len(seeds)})"
+        table.add_row(str(c["id"]), dt.datetime.fromtimestamp(c["created"]).strftime("%Y-%m-%d %H:%M"), c["env"],
+                      c["agent"], seed_text, _fmt(c["human_mean"]), _fmt(c["agent_mean"]),
+                      f"{c['human_wins']}/{c['agent_wins']}/{c['ties']}")
+    console.print(table)
+    return 0
+
+
+def _show(store, comparison_id: int) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rltui.errors import RltuiError
+
+    c = store.get_comparison(comparison_id)
+    if c is None:
+        raise RltuiError(f"no comparison {comparison_id} (rltui compare --history lists them)")
+    table = Table(title=f"comparison {c['id']}: {c['env']}, {c['agent']}")
+    for col in ("seed", "you", "agent", "winner", "your actions", "agent actions"):
+        table.add_column(col, overflow="fold")
+    for r in c["rounds_detail"]:
+        table.add_row(str(r["seed"]), _fmt(r["human_return"]), _fmt(r["agent_return"]), r["winner"] or "",
+                      " ".join(map(str, r["human_actions"] or []))[:60], " ".join(map(str, r["agent_actions"]))[:60])
+    Console().print(table)
+    return 0

@@ -91,13 +91,8 @@ def test_same_seed_same_start_for_both_sides():
 def test_cli_compare_uses_kept_human_episodes(checkpoint, capsys):
     store = RunStore.open()
     for seed in (1, 2):
-        person = HumanSession(ENV, seed=seed)
-        person.reset(seed=seed)
-        for action in SCRIPT:
-            if person.done:
-                break
-            person.step(action)
-        store.add_human_episode(ENV, seed, person.record.actions, person.record.rewards)
+        played = replay(ENV, seed, SCRIPT)
+        store.add_human_episode(ENV, seed, played.actions, played.rewards)
     assert main(["compare", ENV, "--agent", checkpoint, "--seeds", "1-3"]) == 0
     out = capsys.readouterr().out
     assert "not played" in out and "rltui play FrozenLake4x4 --seed 3" in out and "kept as comparison" in out

@@ -21,7 +21,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -182,23 +183,29 @@ class RunStore:
             except sqlite3.DatabaseError as exc:
                 raise RltuiError(f"run store {self.path}: {exc}") from exc
 
-    def _transaction(self, statements: Iterable[tuple[str, Sequence[Any] | list[Sequence[Any]], bool]]) -> None:
-        """Run (sql, params, many) statements in one transaction: all or nothing."""
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, all or nothing; database errors become one-line RltuiErrors."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    for sql, params, many in statements:
-                        if many:
-                            self._db.executemany(sql, params)  # type: ignore[arg-type]
-                        else:
-                            self._db.execute(sql, params)
+                    yield self._db
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
                 self._db.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
                 raise RltuiError(f"run store {self.path}: {exc}") from exc
+
+    def _transaction(self, statements: Iterable[tuple[str, Sequence[Any] | list[Sequence[Any]], bool]]) -> None:
+        """Run (sql, params, many) statements in one transaction."""
+        with self._tx() as db:
+            for sql, params, many in statements:
+                if many:
+                    db.executemany(sql, params)  # type: ignore[arg-type]
+                else:
+                    db.execute(sql, params)
 
     # -- runs ---------------------------------------------------------------------------------------
     def create_run(self, config: Any, device: str, hparams: dict[str, Any] | None = None) -> int:
@@ -311,39 +318,29 @@ class RunStore:
         ``agent_wins``, ``ties``.
         """
         now = time.time()
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    cur = self._db.execute(
-                        "INSERT INTO comparisons (env, agent, checkpoint, seeds, rounds, human_mean, agent_mean, "
-                        "human_wins, agent_wins, ties, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (env, agent, checkpoint, json.dumps([int(r["seed"]) for r in rounds]), len(rounds),
-                         _finite(summary.get("human_mean")), _finite(summary.get("agent_mean")),
-                         int(summary["human_wins"]), int(summary["agent_wins"]), int(summary["ties"]), now))
-                    comparison_id = int(cur.lastrowid)
-                    for idx, r in enumerate(rounds):
-                        episode_id = r.get("human_episode_id")
-                        if episode_id is None and r.get("human_actions") is not None:
-                            actions = [int(a) for a in r["human_actions"]]
-                            rewards = [float(x) for x in r["human_rewards"]]
-                            episode_id = self._db.execute(
-                                "INSERT INTO human_episodes (env, seed, actions, rewards, ret, length, created) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                (env, int(r["seed"]), json.dumps(actions), json.dumps(rewards), float(sum(rewards)),
-                                 len(actions), now)).lastrowid
-                        self._db.execute(
-                            "INSERT INTO comparison_rounds (comparison_id, idx, seed, human_episode_id, human_return, "
-                            "agent_return, agent_actions, winner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            (comparison_id, idx, int(r["seed"]), episode_id, r.get("human_return"),
-                             r.get("agent_return"), json.dumps([int(a) for a in r.get("agent_actions", [])]),
-                             r.get("winner")))
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:
-                raise RltuiError(f"run store {self.path}: {exc}") from exc
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO comparisons (env, agent, checkpoint, seeds, rounds, human_mean, agent_mean, "
+                "human_wins, agent_wins, ties, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (env, agent, checkpoint, json.dumps([int(r["seed"]) for r in rounds]), len(rounds),
+                 _finite(summary.get("human_mean")), _finite(summary.get("agent_mean")),
+                 int(summary["human_wins"]), int(summary["agent_wins"]), int(summary["ties"]), now))
+            comparison_id = int(cur.lastrowid)
+            for idx, r in enumerate(rounds):
+                episode_id = r.get("human_episode_id")
+                if episode_id is None and r.get("human_actions") is not None:
+                    actions = [int(a) for a in r["human_actions"]]
+                    rewards = [float(x) for x in r["human_rewards"]]
+                    episode_id = db.execute(
+                        "INSERT INTO human_episodes (env, seed, actions, rewards, ret, length, created) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (env, int(r["seed"]), json.dumps(actions), json.dumps(rewards), float(sum(rewards)),
+                         len(actions), now)).lastrowid
+                db.execute(
+                    "INSERT INTO comparison_rounds (comparison_id, idx, seed, human_episode_id, human_return, "
+                    "agent_return, agent_actions, winner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (comparison_id, idx, int(r["seed"]), episode_id, r.get("human_return"), r.get("agent_return"),
+                     json.dumps([int(a) for a in r.get("agent_actions", [])]), r.get("winner")))
         return comparison_id
 
     def comparisons(self, env: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--history", action="store_true", help="list kept comparisons (of ENV, if given)")
     p.add_argument("--show", type=int, metavar="ID", help="one kept comparison, round by round")
     p.add_argument("--no-save", action="store_true", help="print the table but keep nothing")
+    p.add_argument("--play", action="store_true", help="play your side now, in the app (side by side)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,8 +37,17 @@ def run(args: argparse.Namespace) -> int:
             return _show(store, args.show)
         if args.history:
             return _history(store, env)
-        if env is None or not args.agent:
+        if env is None or (not args.agent and not args.play):
             raise RltuiError("compare needs ENV and --agent CHECKPOINT (or --history / --show ID)")
+        if args.play:
+            import sys
+
+            from rltui.tui.app import run_app
+
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                raise RltuiError("--play needs an interactive terminal")
+            return run_app(args.data_dir, start=("compare", env),
+                           compare={"checkpoint": args.agent, "seeds": args.seeds})
         return _compare(store, env, args.agent, args.seeds, save=not args.no_save)
 
 

@@ -145,9 +145,11 @@ class Match:
         self.seeds = [int(s) for s in seeds]
         self.rounds: list[Round] = [Round(s) for s in self.seeds]
         self.index = -1
-        self.human = HumanSession(env_name, seed=self.seeds[0], render=human_render)
-        self.agent_session, self._policy, self._on_agent_start = watch_session(
-            agent, env_name, env_overrides=env_overrides)
+        self.human_render = human_render
+        self.env_overrides = env_overrides
+        self.human: HumanSession | None = None
+        self.agent_session: HumanSession | None = None
+        self.on_agent_start = lambda: None
 
     # ---- rounds -----------------------------------------------------------------------------------
     @property
@@ -165,17 +167,31 @@ class Match:
 
     @property
     def round_over(self) -> bool:
-        return self.index >= 0 and self.human.done and self.agent_session.done
+        return self.human is not None and self.human.done and self.agent_session.done
 
-    def next_round(self) -> bool:
-        """Start the next seed on both sides; False when there is none left."""
+    def next_round(self, *, start: bool = True) -> bool:
+        """Move to the next seed with a fresh session on each side whose first episode is that seed.
+
+        ``start`` resets both now (lockstep play); a clock-driven loop passes False and resets them
+        itself (a session's first reset is its base seed). False when no seed is left.
+        """
         if self.index + 1 >= len(self.seeds):
             return False
         self.index += 1
-        self.human.reset(seed=self.seed)
-        self._on_agent_start()
-        self.agent_session.reset(seed=self.seed)
+        self._close_sessions()
+        self.human = HumanSession(self.env_name, seed=self.seed, render=self.human_render)
+        self.agent_session, self._policy, self.on_agent_start = watch_session(
+            self.agent, self.env_name, self.seed, env_overrides=self.env_overrides)
+        if start:
+            self.human.reset()
+            self.on_agent_start()
+            self.agent_session.reset()
         return True
+
+    @property
+    def policy(self):
+        """The agent's greedy policy ``(obs, mask) -> action`` (for a clock-driven loop)."""
+        return self._policy
 
     # ---- moves ------------------------------------------------------------------------------------
     def human_step(self, action: int, *, lockstep: bool = True) -> StepResult:
@@ -185,7 +201,7 @@ class Match:
         result = self.human.step(action)
         if lockstep and not self.agent_session.done:
             self.agent_step()
-        self._record()
+        self.record()
         return result
 
     def agent_step(self) -> StepResult | None:
@@ -193,7 +209,7 @@ class Match:
         if self.agent_session.done:
             return None
         result = self.agent_session.step(self._policy(self.agent_session.obs, self.agent_session.action_mask()))
-        self._record()
+        self.record()
         return result
 
     def finish_agent(self, max_steps: int = 100_000) -> None:
@@ -201,7 +217,8 @@ class Match:
         while not self.agent_session.done and self.agent_session.step_count < max_steps:
             self.agent_step()
 
-    def _record(self) -> None:
+    def record(self) -> None:
+        """Copy what has finished on either side into the round (a loop-driven face calls it at the end)."""
         r = self.round
         if self.human.done and r.human_return is None:
             r.human_return, r.human_length = self.human.ret, self.human.step_count
@@ -222,9 +239,13 @@ class Match:
         rows = [round_for_store(r, r.human_rewards) for r in done]
         return store.add_comparison(self.env_name, agent_label, checkpoint, rows, summary_for_store(summarize(done)))
 
+    def _close_sessions(self) -> None:
+        for session in (self.human, self.agent_session):
+            if session is not None:
+                session.close()
+
     def close(self) -> None:
-        self.human.close()
-        self.agent_session.close()
+        self._close_sessions()
 
 
 def round_for_store(r: Round, human_rewards: Sequence[float] | None = None) -> dict[str, Any]:

@@ -43,7 +43,8 @@ class RltuiApp(App):
     ]
 
     def __init__(self, data_dir: str | os.PathLike | None = None, *, start: tuple[str, str] | None = None,
-                 play_seed: int | None = None, watch: dict[str, Any] | None = None) -> None:
+                 play_seed: int | None = None, watch: dict[str, Any] | None = None,
+                 compare: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.data_dir = resolve_data_dir(data_dir)
         self.prefs = Prefs(self.data_dir)
@@ -51,6 +52,7 @@ class RltuiApp(App):
         self._start = start
         self._play_seed = play_seed
         self._watch = watch
+        self._compare = compare
 
     # ---- services for the screens -----------------------------------------------------------------
     @property
@@ -76,6 +78,8 @@ class RltuiApp(App):
                 self.open_play(env, seed=self._play_seed)
             elif kind == "train":
                 self.open_train(env)
+            elif kind == "compare":
+                self.open_compare(env, **(self._compare or {}))
             elif kind == "watch" and self._watch is not None:
                 self.open_watch_checkpoint(**self._watch)
 
@@ -96,6 +100,13 @@ class RltuiApp(App):
             options["algo"] = (self.prefs.get("algo") or {}).get(env)  # the last choice for this env
         self._to_base()
         self.push_screen(TrainScreen(env, **options))
+
+    def open_compare(self, env: str, **options: Any) -> None:
+        """You vs an agent (``checkpoint``/``seeds``, or ``agent`` + ``agent_label`` from a live run)."""
+        from rltui.tui.screens.compare import CompareScreen
+
+        self._to_base()
+        self.push_screen(CompareScreen(env, **options))
 
     def open_runs(self) -> None:
         from rltui.tui.screens.runs import RunsScreen

@@ -59,6 +59,7 @@ class PickScreen(Screen):
     BINDINGS = [
         Binding("enter", "play", "Play", priority=False),
         Binding("t", "train", "Train"),
+        Binding("c", "compare", "Compare"),
         Binding("r", "runs", "Runs"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
@@ -71,6 +72,7 @@ class PickScreen(Screen):
 - **↑/↓** move through the catalogue; type **/** then text to filter it (name, kind or words).
 - **enter** play the highlighted environment yourself.
 - **t** train an agent on it; **r** the runs trained so far.
+- **c** compare yourself with a trained agent on the same seeds.
 - **?** this help; **q** (or **ctrl+q**) quit.
 
 Grid worlds are turn-based (one step per key press). CartPole steps once per key too; CarRacing and
@@ -172,6 +174,11 @@ Atari run in real time. The agents listed fit the environment; the first is the 
         entry = self._chosen()
         if entry is not None:
             self.app.open_train(entry.name)
+
+    def action_compare(self) -> None:
+        entry = self._chosen()
+        if entry is not None:
+            self.app.open_compare(entry.name)
 
     def action_runs(self) -> None:
         self.app.open_runs()

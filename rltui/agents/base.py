@@ -9,12 +9,26 @@ forms (which default to loops over the single forms). Hyperparameters are a flat
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import fields, is_dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from rltui.errors import RltuiError
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step of a demonstration (a person's kept episode replayed in the agent's env)."""
+
+    obs: Any
+    action: int
+    reward: float
+    next_obs: Any
+    terminated: bool
+    truncated: bool
+    next_action_mask: np.ndarray | None = None
 
 
 class Agent(ABC):
@@ -75,6 +89,10 @@ class Agent(ABC):
 
     def set_epsilon(self, value: float | None) -> None:
         """Pin exploration to ``value`` (None returns to the schedule); for the Train screen's control."""
+
+    def learn_from_demos(self, episodes: Sequence[Sequence[Transition]], passes: int = 1) -> None:
+        """Learn from a person's episodes before training ("start from my play"); schedules stay put."""
+        raise RltuiError(f"the {self.algo} agent cannot start from demos")
 
     @abstractmethod
     def state_dict(self) -> dict[str, Any]:

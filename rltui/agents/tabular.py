@@ -233,6 +233,19 @@ class TabularAgent(Agent):
     def reset_episode(self, index: int = 0) -> None:
         self._pending = None
 
+    def learn_from_demos(self, episodes, passes: int = 1) -> None:
+        """Q updates from a person's episodes, each replayed backwards so that a reward at the end
+        reaches the first state in a single pass. The ε schedule is left where it was: demos are
+        extra experience, not training steps."""
+        t = self.t
+        for _ in range(passes):
+            for episode in episodes:
+                for tr in reversed(episode):
+                    self.observe(tr.obs, tr.action, tr.reward, tr.next_obs, tr.terminated, tr.truncated,
+                                 tr.next_action_mask)
+        self.t, self._pending = t, None
+        self._restart_schedule()
+
     # -- what the faces read ------------------------------------------------------------------------
     def metrics(self) -> dict[str, float]:
         return {"epsilon": self.epsilon if self._pin is None else self._pin}

@@ -48,13 +48,15 @@ class TrainConfig:
     checkpoint_every: int | None = None
     data_dir: str | None = None
     vector: str = "async"  # n_envs > 1: AsyncVectorEnv (processes) or SyncVectorEnv (one thread)
+    demos: str | None = None  # "all" or human episode ids "3,5": start from a person's kept play
+    demo_passes: int = 1  # how often the agent goes over the demos before training
 
     def check(self) -> None:
         """One-line errors for values no run could use."""
         get_entry(self.env)
         if self.steps < 1:
             raise RltuiError(f"steps must be at least 1, not {self.steps}")
-        for name in ("n_envs",):
+        for name in ("n_envs", "demo_passes"):
             if getattr(self, name) < 1:
                 raise RltuiError(f"{name} must be at least 1, not {getattr(self, name)}")
         for name in ("eval_every", "eval_episodes", "checkpoint_every", "episodes"):

@@ -108,6 +108,16 @@ class Trainer:
         self.agent = agent
         self.store = store if store is not None else RunStore.open(config.data_dir)
         self._own_store = store is None
+        self.demos: list = []  # a person's episodes to learn from first (validated now, used in run())
+        if config.demos:
+            from rltui.training.demos import load_demos, parse_demo_ids
+
+            try:
+                self.demos = load_demos(self.store, config.env, config.algo, parse_demo_ids(config.demos),
+                                        config.env_overrides)
+            except BaseException:
+                self.env.close()
+                raise
         self.run_id: int | None = None
         self.steps = 0  # steps of this run
         self.episodes = 0
@@ -181,6 +191,10 @@ class Trainer:
         except RltuiError as exc:
             return self._finish("failed", str(exc), save=False)
         try:
+            if self.demos:
+                from rltui.training.demos import learn_from_demos
+
+                learn_from_demos(self.agent, self.demos, cfg.demo_passes)
             if self.vector:
                 self._loop_vector()
             else:

@@ -206,7 +206,7 @@ class TabularAgent(Agent):
         row[action] = new
         greedy = self._greedy[obs]
         if action == greedy:
-            if new < old:
+            if new <= old:  # it may have lost the lead, or tie with others: re-pick (random among ties)
                 self._refresh_greedy(obs, row)
         elif new > row[greedy]:
             self._greedy[obs] = action

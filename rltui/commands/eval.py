@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         close()
     table = Table(title=f"{header['algo']} on {entry.name}: {args.checkpoint}", show_header=False)
     table.add_column("what", style="bold")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     table.add_row("episodes", f"{result.episodes} (seeds {args.seed}..{args.seed + result.episodes - 1})")
     table.add_row("return", f"{result.mean:.3f} ± {result.std:.3f}")
     table.add_row("min / max", f"{min(result.returns):.3f} / {max(result.returns):.3f}")

@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
         return _list(store, args.limit, args.env)
 
 
-def _when(ts: float | None) -> str:
-    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else ""
+def _when(ts: float | None, short: bool = False) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M") if ts else ""
 
 
 def _duration(run: dict) -> str:
@@ -55,9 +55,11 @@ def _list(store, limit: int, env: str | None) -> int:
     if not runs:
         console.print(f"no runs yet in {store.path} (start one: rltui train FrozenLake4x4 --algo q)")
         return 0
-    table = Table(title=f"runs in {store.path}")
-    for col in ("id", "started", "env", "algo", "seed", "status", "steps", "episodes", "time", "last eval"):
-        table.add_column(col, justify="right" if col in ("id", "seed", "steps", "episodes") else "left")
+    table = Table(title=f"runs in {store.path}", title_justify="left")
+    for col in ("id", "started", "env", "algo", "status", "steps", "episodes", "time", "last eval"):
+        wide = {"env": 12, "status": 8}.get(col, 0)
+        table.add_column(col, justify="right" if col in ("id", "steps", "episodes") else "left",
+                         no_wrap=bool(wide), min_width=wide or None)
     for run in runs:
         evals = store.evaluations(run["id"])
         last = ""
@@ -65,9 +67,9 @@ def _list(store, limit: int, env: str | None) -> int:
             e = evals[-1]
             last = f"{e['mean']:.3g}" + (f" ({e['success_rate']:.0%})" if e["success_rate"] is not None else "")
         colour = _COLOURS.get(run["status"], "white")
-        table.add_row(str(run["id"]), _when(run["started"]), run["env"], run["algo"], str(run["seed"]),
-                      f"[{colour}]{run['status']}[/]", f"{run['steps']:,}", f"{run['episodes']:,}", _duration(run),
-                      last)
+        table.add_row(str(run["id"]), _when(run["started"], short=True), run["env"], run["algo"],
+                      f"[{colour}]{run['status']}[/]", _compact(run["steps"]), _compact(run["episodes"]),
+                      _duration(run).replace(" ", ""), last)
     console.print(table)
     return 0
 
@@ -84,7 +86,7 @@ def _show(store, run_id: int) -> int:
     console = Console()
     info = Table(title=f"run {run_id}: {run['algo']} on {run['env']}", show_header=False)
     info.add_column("what", style="bold")
-    info.add_column("value")
+    info.add_column("value", overflow="fold")
     colour = _COLOURS.get(run["status"], "white")
     info.add_row("status", f"[{colour}]{run['status']}[/]")
     if run["error"]:
@@ -117,6 +119,14 @@ def _show(store, run_id: int) -> int:
             table.add_row(f"{e['steps']:,}", f"{e['mean']:.3f}", f"{e['std']:.3f}", str(e["episodes"]), success)
         console.print(table)
     return 0
+
+
+def _compact(n: int) -> str:
+    """12345 -> 12.3k: the list stays readable in an 80-column terminal."""
+    for size, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if n >= size:
+            return f"{n / size:.3g}{suffix}"
+    return str(n)
 
 
 def _mean(xs: list[float]) -> float:

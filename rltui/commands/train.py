@@ -91,9 +91,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         trainer = Trainer(config, callback=callback, control=control, store=store, agent=agent)
         result: list[Any] = []
-        worker = threading.Thread(target=lambda: result.append(trainer.run()), name="rltui-train", daemon=True)
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                result.append(trainer.run())
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=work, name="rltui-train", daemon=True)
         worker.start()
-        _watch(worker, control, latest, config, quiet=args.quiet)
+        _watch(done, control, latest, config, quiet=args.quiet)
+        worker.join()
         finished = result[0] if result else latest.finished
         _summary(trainer, finished, latest, store)
     finally:
@@ -101,8 +110,11 @@ def run(args: argparse.Namespace) -> int:
     return 0 if finished is not None and finished.status != "failed" else 1
 
 
-def _watch(worker: threading.Thread, control, latest: _Latest, config, quiet: bool) -> None:
-    """Redraw the bar until the worker ends; Ctrl-C once stops cleanly, twice abandons."""
+def _watch(done: threading.Event, control, latest: _Latest, config, quiet: bool) -> None:
+    """Redraw the bar until the worker ends; Ctrl-C once stops cleanly, twice abandons.
+
+    It waits with ``Event.wait`` rather than ``Thread.join``: a join interrupted by Ctrl-C can leave the
+    thread looking finished while it still runs (CPython issue 90882)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -112,9 +124,9 @@ def _watch(worker: threading.Thread, control, latest: _Latest, config, quiet: bo
     with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
         task = bar.add_task(f"{config.algo} on {config.env}", total=config.steps, figures="")
         stopping = False
-        while worker.is_alive():
+        while not done.is_set():
             try:
-                worker.join(0.1)
+                done.wait(0.1)
             except KeyboardInterrupt:
                 if stopping:
                     raise
@@ -150,7 +162,7 @@ def _summary(trainer, finished, latest: _Latest, store) -> None:
 
     table = Table(title=f"run {trainer.run_id}: {trainer.config.algo} on {trainer.config.env}", show_header=False)
     table.add_column("what", style="bold")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     status = finished.status if finished is not None else "unknown"
     colour = {"finished": "green", "stopped": "yellow", "failed": "red"}.get(status, "white")
     table.add_row("status", f"[{colour}]{status}[/]")

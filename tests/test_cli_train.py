@@ -1,0 +1,107 @@
+"""The headless faces: rltui train / eval / runs, their one-line errors, and Ctrl-C during training."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rltui.cli import main
+from rltui.training.store import RunStore
+
+
+def test_train_then_runs_then_eval(capsys, tmp_path):
+    out = tmp_path / "fl.npz"
+    assert main(["train", "FrozenLake4x4", "--algo", "q", "--steps", "4000", "--seed", "1", "--quiet",
+                 "--eval-every", "2000", "--eval-episodes", "50", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "finished" in text and "4,000" in text and "fl.npz" in text and "success" in text
+    assert out.exists()
+    assert main(["runs"]) == 0
+    text = capsys.readouterr().out
+    assert "FrozenLake4x4" in text and "finished" in text
+    assert main(["runs", "show", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "greedy evaluations" in text and "2,000" in text and "alpha=0.01" in text
+    assert main(["eval", str(out), "--episodes", "100", "--seed", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "success rate" in text and "seeds 3..102" in text
+
+
+def test_flags_override_the_preset(capsys, tmp_path):
+    assert main(["train", "CliffWalking", "--algo", "sarsa", "--steps", "500", "--preset", "expected",
+                 "--set", "alpha=0.25", "--quiet"]) == 0
+    with RunStore.open() as store:
+        run = store.list_runs()[0]
+    assert run["hparams"]["alpha"] == 0.25 and run["hparams"]["expected"] is True
+    assert run["config"]["preset"] == "expected"
+
+
+def test_data_dir_flag(tmp_path, capsys):
+    assert main(["--data-dir", str(tmp_path / "elsewhere"), "train", "Taxi", "--steps", "300", "--algo", "q",
+                 "--quiet"]) == 0
+    assert (tmp_path / "elsewhere" / "rltui.sqlite3").exists()
+    assert (tmp_path / "elsewhere" / "checkpoints").is_dir()
+
+
+def test_eval_renders_a_grid_in_the_terminal(capsys, tmp_path):
+    out = tmp_path / "ns.npz"
+    assert main(["train", "FrozenLake4x4-NoSlip", "--algo", "q", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out), "--episodes", "1", "--render", "terminal", "--fps", "0"]) == 0
+    text = capsys.readouterr().out
+    assert "FHFH" in text and "HFFG" in text  # FrozenLake's own ansi board, frame by frame
+    assert "100.0%" in text  # the deterministic lake is solved
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "FrozenLake4x4", "--set", "alpha=2"], "q: alpha must be in (0, 1], not 2"),
+    (["train", "FrozenLake4x4", "--set", "alpha"], "--set takes key=value"),
+    (["train", "FrozenLake4x4", "--preset", "turbo"], "unknown preset 'turbo' for q"),
+    (["train", "Nowhere"], "unknown environment 'Nowhere'"),
+    (["train", "CartPole", "--algo", "q"], "CartPole does not suit q"),
+    (["train", "FrozenLake4x4", "--steps", "0"], "steps must be at least 1"),
+    (["eval", "missing.npz"], "no checkpoint at missing.npz"),
+    (["runs", "show", "42"], "no run 42"),
+    (["runs", "show"], "runs show needs a run id"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rltui: error: ") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_eval_refuses_another_envs_checkpoint(capsys, tmp_path):
+    out = tmp_path / "cw.npz"
+    assert main(["train", "CliffWalking", "--steps", "200", "--quiet", "--out", str(out)]) == 0
+    assert main(["eval", str(out), "--env", "Taxi"]) == 2
+    assert "trained on CliffWalking, not Taxi" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_cleanly_and_saves(tmp_path):
+    data = tmp_path / "data"
+    out = tmp_path / "big.npz"
+    env = {**os.environ, "RLTUI_DATA": str(data)}
+    proc = subprocess.Popen([sys.executable, "-m", "rltui", "train", "FrozenLake8x8", "--algo", "q", "--steps",
+                             "1000000000", "--eval-every", "0", "--out", str(out)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        db = data / "rltui.sqlite3"
+        if db.exists():
+            with RunStore(db) as store:
+                runs = store.list_runs()
+                if runs and runs[0]["steps"] > 0:
+                    break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "stopped" in stdout and "Traceback" not in stderr
+    assert out.exists()
+    with RunStore(data / "rltui.sqlite3") as store:
+        run = store.list_runs()[0]
+        assert run["status"] == "stopped" and store.latest_checkpoint(run["id"]) == str(out)

@@ -146,7 +146,7 @@ def summarise(name: str, traces: np.ndarray, every: int, bar: float, final_evals
         print(f"    median {statistics.median(reached):,.0f} ({len(reached)}/{len(first)} seeds reached it)")
     print(f"  step from which it stays >= {bar} to the end: {held}")
     for at in (2_000, 5_000, 10_000, 20_000, 100_000, 200_000, 400_000):
-        if at <= steps[-1]:
+        if every <= at <= steps[-1] and at % every == 0:
             col = traces[:, at // every - 1]
             print(f"  at {at:>7,} steps: exact success mean {col.mean():.3f}, seeds >= {bar}: "
                   f"{int((col >= bar).sum())}/{len(col)}")

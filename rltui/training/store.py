@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rltui.errors import RltuiError
-from rltui.training.paths import data_dir
+from rltui.training import paths
 
 SCHEMA_VERSION = 2  # 2: comparisons (human vs agent); a version-1 file gains the tables in place
 DB_NAME = "rltui.sqlite3"
@@ -154,9 +154,9 @@ class RunStore:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, data_dir_override: str | None = None) -> RunStore:
+    def open(cls, data_dir: str | None = None) -> RunStore:
         """The store in the data dir (``--data-dir`` > ``$RLTUI_DATA`` > user data dir)."""
-        return cls(data_dir(data_dir_override) / DB_NAME)
+        return cls(paths.data_dir(data_dir) / DB_NAME)
 
     def close(self) -> None:
         with self._lock:

@@ -105,3 +105,13 @@ def test_ctrl_c_stops_cleanly_and_saves(tmp_path):
     with RunStore(data / "rltui.sqlite3") as store:
         run = store.list_runs()[0]
         assert run["status"] == "stopped" and store.latest_checkpoint(run["id"]) == str(out)
+
+
+def test_eval_window_without_a_display_is_a_one_line_error(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    out = tmp_path / "t.npz"
+    assert main(["train", "Taxi", "--steps", "200", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out), "--episodes", "1", "--render", "window"]) == 2
+    err = capsys.readouterr().err
+    assert "--render window: no window" in err and err.count("\n") == 1

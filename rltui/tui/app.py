@@ -22,13 +22,9 @@ CSS_FILE = Path(__file__).with_name("app.tcss")
 
 def resolve_data_dir(override: str | os.PathLike | None) -> Path:
     """The data dir the headless commands use too (flag, then $RLTUI_DATA, then the user data dir)."""
-    try:
-        from rltui.training.paths import data_dir
-    except ImportError:  # the training package's paths module has not landed yet
-        import platformdirs
+    from rltui.training.paths import data_dir
 
-        return Path(override or os.environ.get("RLTUI_DATA") or platformdirs.user_data_dir("rltui"))
-    return Path(data_dir(override))
+    return Path(data_dir(str(override) if override is not None else None))
 
 
 class RltuiApp(App):
@@ -146,12 +142,6 @@ class RltuiApp(App):
 
 
 def run_app(data_dir: str | None = None, **options: Any) -> int:
-    """Run the app in this terminal; the exit code for the CLI."""
-    from rltui.errors import RltuiError
-
-    try:
-        app = RltuiApp(data_dir, **options)
-    except RltuiError:
-        raise
-    result = app.run()
+    """Run the app in this terminal; the exit code for the CLI (a bad data dir is a one-line error)."""
+    result = RltuiApp(data_dir, **options).run()
     return int(result or 0)

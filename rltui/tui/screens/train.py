@@ -10,6 +10,7 @@ thread, refreshed from the training agent at every episode start, while training
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from typing import Any
 
@@ -36,6 +37,19 @@ from rltui.tui.screens.train_form import TrainForm
 from rltui.tui.widgets.board import BoardView
 from rltui.tui.widgets.chart import RewardChart
 from rltui.tui.widgets.frame import FrameView
+
+_DEFAULT_SWITCH = sys.getswitchinterval()
+TRAINING_SWITCH_S = 0.001
+
+
+def _share_the_gil(training: bool) -> None:
+    """While a Python-heavy Trainer thread runs, hand the GIL over more often.
+
+    The UI thread gives the GIL up at every select() and write(), and each time it must wait a full
+    switch interval (5 ms by default) to get it back from the training thread: a key press that takes
+    twenty event-loop turns would wait 100 ms. 1 ms keeps the screen quick for a few % of training speed.
+    """
+    sys.setswitchinterval(TRAINING_SWITCH_S if training else _DEFAULT_SWITCH)
 
 
 class WatchFrame(Latest):
@@ -157,6 +171,7 @@ class TrainScreen(Screen):
         form.freeze(True)
         self.set_focus(None)
         self._done.clear()
+        _share_the_gil(True)
         self._train(config, self.loaded)
         self._paint_stats()
 
@@ -237,6 +252,7 @@ class TrainScreen(Screen):
 
     def _finished(self, event: Finished) -> None:
         self.running = False
+        _share_the_gil(False)
         self.finished = event
         agent = getattr(self.trainer, "agent", None)
         q = agent.q_values() if agent is not None else None  # the thread is done: the final table
@@ -439,6 +455,7 @@ class TrainScreen(Screen):
         self._stop_watch(repaint=False)
         if self.control is not None:
             self.control.stop()
+        _share_the_gil(False)
 
     @on(TrainForm.Changed)
     def _algo_changed(self, event: TrainForm.Changed) -> None:

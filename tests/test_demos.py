@@ -79,3 +79,14 @@ def test_demo_transitions_are_copies():
     assert all(isinstance(tr.obs, np.ndarray) for tr in episode)
     assert not np.shares_memory(episode[0].next_obs, episode[1].obs)
     assert np.array_equal(episode[0].next_obs, episode[1].obs)
+
+
+def test_cli_train_from_demos(capsys):
+    store = RunStore.open()
+    keep(store, ENV, 0, GOOD)
+    from rltui.cli import main
+
+    assert main(["train", ENV, "--algo", "q", "--steps", "20", "--demos", "all", "--quiet",
+                 "--set", "q_init=0", "--set", "epsilon_start=0", "--set", "epsilon_end=0"]) == 0
+    assert main(["train", ENV, "--algo", "q", "--steps", "20", "--demos", "9", "--quiet"]) == 2
+    assert "no human episode(s) 9" in capsys.readouterr().err

@@ -34,6 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
     p.add_argument("--out", metavar="PATH", help="checkpoint path (default: in the data dir)")
     p.add_argument("--resume", metavar="CHECKPOINT", help="continue training this checkpoint")
+    p.add_argument("--demos", metavar="all|IDS", help="start from your kept play on this env: all, or human "
+                   "episode ids like 3,5 (grid worlds and CartPole)")
+    p.add_argument("--demo-passes", type=int, default=1, help="times the agent goes over the demos (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, just the summary")
 
 
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         entry.name, algo, steps, seed=args.seed, preset=args.preset, hparams=parse_assignments(args.sets),
         device=args.device, n_envs=args.n_envs, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
         out=args.out, env_overrides=parse_assignments(args.env_opts, "--env-opt"), episodes=args.episodes,
-        data_dir=args.data_dir)
+        data_dir=args.data_dir, demos=args.demos, demo_passes=args.demo_passes)
     latest = _Latest()
 
     def callback(event) -> None:

@@ -136,3 +136,24 @@ async def test_watch_plays_the_current_agent_on_the_board_while_training_goes_on
         await tap(pilot, "x")
         await _wait_finished(pilot)
         assert screen.finished.status == "stopped"
+
+
+@sync
+async def test_slow_motion_paces_the_run_and_v_again_restores_full_speed():
+    app = RltuiApp(start=("train", "FrozenLake4x4"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        await _set(pilot, "steps", "100000000")
+        await tap(pilot, "s")
+        await tap(pilot, "v")
+        screen = app.screen
+        assert screen.control.pace == 20
+        await pilot.pause(0.5)
+        first = screen.live.progress.steps
+        await pilot.pause(1.0)
+        assert 0 < screen.live.progress.steps - first < 200  # about 20 a second, not thousands
+        await tap(pilot, "v")
+        assert screen.control.pace is None
+        await tap(pilot, "x")
+        await _wait_finished(pilot)
+        assert screen.finished.status == "stopped"

@@ -40,6 +40,7 @@ from rltui.tui.widgets.frame import FrameView
 
 _DEFAULT_SWITCH = sys.getswitchinterval()
 TRAINING_SWITCH_S = 0.001
+SLOW_STEPS_S = 20
 
 
 def _share_the_gil(training: bool) -> None:
@@ -86,6 +87,7 @@ class TrainScreen(Screen):
         Binding("x", "stop", "Stop"),
         Binding("c", "save", "Save"),
         Binding("w", "watch", "Watch"),
+        Binding("v", "slow", "Slow"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
     ]
@@ -165,6 +167,7 @@ class TrainScreen(Screen):
         self.control = TrainerControl()
         self.live = LiveRun(self.post_message)
         self.running, self.finished, self.failed, self.run_id = True, None, "", None
+        self.slow = False
         self.returns, self.q, self.q_star, self.gap_text, self.eval_text = [], None, None, "", ""
         self.query_one("#chart", RewardChart).set_returns([])
         self._show_error("")
@@ -361,6 +364,16 @@ class TrainScreen(Screen):
             self.control.stop()
             self.notify("stopping: saving what was learned…", timeout=2)
 
+    def action_slow(self) -> None:
+        """Slow motion: ~SLOW_STEPS_S steps a second, so a small grid's Q-table can be seen filling in."""
+        if not self.running or self.control is None:
+            self.notify("start training first (s); v then slows it down to watch it learn", timeout=3)
+            return
+        self.slow = not getattr(self, "slow", False)
+        self.control.set_pace(SLOW_STEPS_S if self.slow else None)
+        self.notify(f"slow motion: {SLOW_STEPS_S} steps/s — v for full speed" if self.slow else "full speed",
+                    timeout=2)
+
     def action_save(self) -> None:
         if self.running and self.control is not None:
             self.control.request_save()
@@ -470,6 +483,7 @@ Set up on the left, then **s** (or the Start button) runs the Trainer in the bac
 
 - **tab** / **shift+tab** move between fields; a bad value turns red and says why.
 - **space** pause / resume · **x** stop (saves a checkpoint) · **c** save a checkpoint now
+- **v** slow motion (20 steps a second: watch the Q-table fill in) · **v** again for full speed
 - **w** watch: the current agent plays greedily (here, and in a pygame window for pixel games)
   while training goes on; **w** again stops watching.
 - **esc** back (twice while training: stops the run first) · **?** this help · **ctrl+q** quit

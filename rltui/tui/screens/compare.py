@@ -208,7 +208,7 @@ class CompareScreen(Screen):
             self.query_one(f"#{side}-board", BoardView).board = frame.view
         elif frame.view is not None:
             self.query_one(f"#{side}-frame", FrameView).show(frame.view)
-        title = "you" if side == "you" else f"agent ({self.agent_label})"
+        title = "you" if side == "you" else "agent"
         self.query_one(f"#{side}-title", Static).update(
             Text.assemble((title, "bold"), f"  return {_num(frame.ret)} · step {frame.step}",
                           ("  done" if frame.done else "", "dim")))
@@ -233,7 +233,8 @@ class CompareScreen(Screen):
             name, colour = _WHO[who] if who else ("playing…", "#868e96")
             table.add_row(str(r.seed), _num(r.human_return), _num(r.agent_return), Text(name, style=colour))
         s = self.match.summary()
-        lines = [f"round {self.match.index + 1}/{len(self.match.seeds)} · seed {self.match.seed}"]
+        lines = [f"round {self.match.index + 1}/{len(self.match.seeds)} · seed {self.match.seed} · agent "
+                 f"{self.agent_label}"]
         if s.rounds:
             lines.append(s.line())
         if self.match.round_over and not self.message:

@@ -1,0 +1,322 @@
+"""DQN (Mnih et al. 2015) with the switches that make it work: double Q, dueling head, Huber loss.
+
+One readable loop, driven by the Trainer through :class:`~rltui.agents.base.Agent`:
+
+1. :meth:`DQNAgent.act` is ε-greedy on the online network (ε decays linearly, ``eps_start`` → ``eps_end``
+   over ``eps_decay_steps`` env steps);
+2. :meth:`DQNAgent.observe` stores the transition in the replay ring (:mod:`rltui.agents.replay`) and,
+   after ``learning_starts`` steps, every ``train_freq`` steps runs ``gradient_steps`` updates;
+3. an update samples a batch and regresses ``Q(s, a)`` on ``r + γ (1 − terminated) Q'(s', a*)``, where
+   ``a* = argmax_a Q(s', a)`` under the online network (double DQN, van Hasselt et al. 2016) or the
+   target network (plain DQN), with the Huber loss, gradient-norm clipping and Adam;
+4. the target network ``Q'`` follows the online one every ``target_update_interval`` updates: a hard
+   copy when ``tau == 1``, a Polyak step ``θ' ← (1 − τ) θ' + τ θ`` otherwise.
+
+Truncated episodes (time limits) still bootstrap; only ``terminated`` cuts the return. The learning
+rate may hold until ``lr_decay_start`` and then decay linearly to ``lr_final`` over ``lr_decay_steps``:
+at the end of a run the updates shrink, so the final network is a settled one rather than wherever
+the last noisy step left it (DQN on CartPole otherwise swings between 500 and 20 late in training).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from rltui.agents.base import Agent, validate_hparams
+from rltui.agents.device import resolve_device
+from rltui.agents.networks import QNetwork, encoder_kind, parse_hidden
+from rltui.agents.replay import ReplayBuffer, SequenceReplay
+from rltui.agents.torch_utils import configure_threads, linear, load_module, update_target
+from rltui.errors import RltuiError
+
+#: Discrete state spaces up to this size get a full Q table from :meth:`DQNAgent.q_values`.
+MAX_Q_TABLE_STATES = 65_536
+
+
+@dataclass
+class DeepConfig:
+    """Hyperparameters DQN and DRQN share; step counts are env steps unless they say otherwise."""
+
+    lr: float = 1e-3
+    lr_final: float | None = None  # None keeps lr constant; else linear decay to lr_final...
+    lr_decay_start: int = 0  # ...from this step...
+    lr_decay_steps: int = 0  # ...over this many steps
+    gamma: float = 0.99
+    buffer_size: int = 50_000
+    batch_size: int = 64
+    learning_starts: int = 1_000
+    train_freq: int = 4  # env steps between training phases
+    gradient_steps: int = 1  # updates per training phase
+    target_update_interval: int = 250  # in updates (gradient steps)
+    tau: float = 1.0  # 1: hard copy; < 1: Polyak averaging
+    double: bool = True
+    dueling: bool = True
+    huber: bool = True
+    max_grad_norm: float = 10.0  # 0 turns clipping off
+    eps_start: float = 1.0
+    eps_end: float = 0.05
+    eps_decay_steps: int = 10_000
+    hidden: str = "128,128"  # MLP layer sizes after the encoder
+    adam_eps: float = 1e-8
+    threads: int = 0  # torch CPU threads; 0 picks (see rltui.agents.torch_utils)
+
+    def check(self) -> str | None:
+        if self.lr <= 0 or (self.lr_final is not None and self.lr_final < 0):
+            return "lr must be > 0 and lr_final >= 0"
+        if not 0 <= self.gamma <= 1:
+            return f"gamma must be in [0, 1], not {self.gamma}"
+        if min(self.batch_size, self.train_freq, self.gradient_steps, self.target_update_interval) < 1:
+            return "batch_size, train_freq, gradient_steps and target_update_interval must be >= 1"
+        if self.buffer_size < 2 * self.batch_size:
+            return f"buffer_size ({self.buffer_size}) must hold at least two batches"
+        if not 0 < self.tau <= 1:
+            return f"tau must be in (0, 1], not {self.tau}"
+        if not (0 <= self.eps_end <= 1 and 0 <= self.eps_start <= 1):
+            return "eps_start and eps_end must be in [0, 1]"
+        if min(self.learning_starts, self.lr_decay_start, self.lr_decay_steps, self.eps_decay_steps,
+               self.threads) < 0:
+            return "step counts and threads must be >= 0"
+        if self.max_grad_norm < 0:
+            return "max_grad_norm must be >= 0"
+        parse_hidden(self.hidden)
+        return None
+
+
+@dataclass
+class DQNConfig(DeepConfig):
+    """DQN hyperparameters (see :class:`DeepConfig`)."""
+
+    frame_dedup: bool = True  # store each frame of a frame stack once (pixel envs)
+
+
+def _as_tensor(x: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(x)).to(device, non_blocking=True)
+
+
+class DQNAgent(Agent):
+    """Deep Q-learning over any observation space :mod:`rltui.agents.networks` can encode."""
+
+    algo = "dqn"
+    neural = True
+    recurrent = False
+    config_class: ClassVar[type[DeepConfig]] = DQNConfig
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space, hparams: dict[str, Any], *,
+                 device: str = "auto", seed: int = 0) -> None:
+        if not isinstance(action_space, gym.spaces.Discrete):
+            raise RltuiError(f"dqn needs a Discrete action space, not {action_space}")
+        self.cfg = validate_hparams(self.config_class, dict(hparams), where=self.algo)
+        self.hparams = asdict(self.cfg)
+        self.observation_space, self.action_space = observation_space, action_space
+        self.n_actions = int(action_space.n)
+        self.device = torch.device(resolve_device(device))
+        kind = encoder_kind(observation_space)
+        self.threads = configure_threads(str(self.device), kind, self.cfg.threads)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        torch.manual_seed(seed)
+        self.rng = np.random.default_rng(seed)
+        self.q = self._network().to(self.device)
+        self.target = self._network().to(self.device)
+        self.target.load_state_dict(self.q.state_dict())
+        self.target.requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.q.parameters(), lr=self.cfg.lr, eps=self.cfg.adam_eps)
+        # Small networks: one forward over [s; s'] costs less than two (per-op overhead dominates).
+        self._fused_forward = kind != "nature_cnn"
+        self.buffer: ReplayBuffer | SequenceReplay | None = None
+        self.steps = 0  # env steps observed
+        self.updates = 0  # gradient steps taken
+        self._since_train = 0
+        self._pinned_eps: float | None = None
+        self._loss: torch.Tensor | None = None
+        self._q_mean: torch.Tensor | None = None
+
+    # ---- overridden by DRQN ----------------------------------------------------------------------
+    def _network(self) -> torch.nn.Module:
+        hidden = parse_hidden(self.cfg.hidden)
+        return QNetwork(self.observation_space, self.n_actions, hidden, self.cfg.dueling)
+
+    def _new_buffer(self, shape: tuple[int, ...], dtype: np.dtype, n_envs: int) -> ReplayBuffer | SequenceReplay:
+        space = self.observation_space
+        stack = 1
+        if self.cfg.frame_dedup and encoder_kind(space) == "nature_cnn" and len(shape) == 3 and dtype == np.uint8:
+            stack = shape[0]  # (k, H, W) frame stacks from the pixel pipelines
+        return ReplayBuffer(self.cfg.buffer_size, shape, dtype, n_envs, stack=stack)
+
+    # ---- the buffer ------------------------------------------------------------------------------
+    def _buffer(self, n_envs: int) -> ReplayBuffer | SequenceReplay:
+        """Allocated on the first transition, when the number of envs is known."""
+        if self.buffer is None:
+            space = self.observation_space
+            shape = () if isinstance(space, gym.spaces.Discrete) else tuple(space.shape)
+            dtype = np.dtype(np.int64) if isinstance(space, gym.spaces.Discrete) else np.dtype(space.dtype)
+            self.buffer = self._new_buffer(shape, dtype, n_envs)
+        elif self.buffer.n_envs != n_envs:
+            raise RltuiError(f"dqn: replay was set up for {self.buffer.n_envs} env(s), got {n_envs}")
+        return self.buffer
+
+    # ---- acting ----------------------------------------------------------------------------------
+    @property
+    def epsilon(self) -> float:
+        if self._pinned_eps is not None:
+            return self._pinned_eps
+        c = self.cfg
+        return linear(c.eps_start, c.eps_end, c.eps_decay_steps, self.steps)
+
+    def set_epsilon(self, value: float | None) -> None:
+        if value is not None and not 0 <= value <= 1:
+            raise RltuiError(f"epsilon must be in [0, 1], not {value}")
+        self._pinned_eps = value
+
+    @torch.inference_mode()
+    def _greedy_q(self, obs: np.ndarray) -> np.ndarray:
+        return self.q(_as_tensor(obs, self.device)).cpu().numpy()
+
+    def act(self, obs: Any, explore: bool = True, action_mask: np.ndarray | None = None) -> int:
+        if explore and self.rng.random() < self.epsilon:  # no forward pass for a random action
+            if action_mask is not None:
+                return int(self.rng.choice(np.flatnonzero(action_mask)))
+            return int(self.rng.integers(self.n_actions))
+        q = self._greedy_q(np.asarray(obs)[None])[0]
+        if action_mask is not None:
+            q = np.where(np.asarray(action_mask, dtype=bool), q, -np.inf)
+        return int(q.argmax())
+
+    def act_batch(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        n = len(obs)
+        actions = self._greedy_q(np.asarray(obs)).argmax(axis=1)
+        if explore:
+            rand = self.rng.random(n) < self.epsilon
+            actions = np.where(rand, self.rng.integers(self.n_actions, size=n), actions)
+        return actions.astype(np.int64)
+
+    # ---- learning --------------------------------------------------------------------------------
+    def observe(self, obs, action, reward, next_obs, terminated, truncated, next_action_mask=None) -> None:
+        self._buffer(1).add(obs, action, reward, next_obs, terminated, truncated)
+        self._advance(1)
+
+    def observe_batch(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
+        self._buffer(len(actions)).add_batch(obs, actions, rewards, next_obs, terminated, truncated)
+        self._advance(len(actions))
+
+    def _advance(self, n: int) -> None:
+        self.steps += n
+        if self.steps < self.cfg.learning_starts:
+            return
+        self._since_train += n
+        while self._since_train >= self.cfg.train_freq:
+            self._since_train -= self.cfg.train_freq
+            self._set_lr()
+            for _ in range(self.cfg.gradient_steps):
+                self._update()
+
+    @property
+    def lr(self) -> float:
+        c = self.cfg
+        if c.lr_final is None or self.steps < c.lr_decay_start:
+            return c.lr
+        return linear(c.lr, c.lr_final, c.lr_decay_steps, self.steps - c.lr_decay_start)
+
+    def _set_lr(self) -> None:
+        lr = self.lr
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def _update(self) -> None:
+        c, dev = self.cfg, self.device
+        b = self.buffer.sample(c.batch_size, self.rng)
+        obs, next_obs = _as_tensor(b.obs, dev), _as_tensor(b.next_obs, dev)
+        actions = _as_tensor(b.actions, dev).unsqueeze(1)
+        rewards, term = _as_tensor(b.rewards, dev), _as_tensor(b.terminated, dev)
+        if c.double and self._fused_forward:
+            q_all = self.q(torch.cat([obs, next_obs]))
+            q_sa = q_all[: c.batch_size].gather(1, actions).squeeze(1)
+            next_online = q_all[c.batch_size :].detach()
+        else:
+            q_sa = self.q(obs).gather(1, actions).squeeze(1)
+            next_online = None
+        with torch.no_grad():
+            if c.double and next_online is None:
+                next_online = self.q(next_obs)
+            target = self._td_target(rewards, term, self.target(next_obs), next_online)
+        loss = F.smooth_l1_loss(q_sa, target) if c.huber else F.mse_loss(q_sa, target)
+        self._optimize(loss, q_sa.detach().mean())
+
+    def _td_target(self, rewards: torch.Tensor, term: torch.Tensor, q_next_target: torch.Tensor,
+                   q_next_online: torch.Tensor | None) -> torch.Tensor:
+        """``r + γ (1 − terminated) Q'(s', a*)`` with a* from the online net (double) or the target net."""
+        if self.cfg.double:
+            q_next = q_next_target.gather(-1, q_next_online.argmax(-1, keepdim=True)).squeeze(-1)
+        else:
+            q_next = q_next_target.max(-1).values
+        return rewards + self.cfg.gamma * (1.0 - term) * q_next
+
+    def _optimize(self, loss: torch.Tensor, q_mean: torch.Tensor) -> None:
+        """One Adam step on ``loss`` (clipped), then the target network's update when it is due."""
+        c = self.cfg
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if c.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.q.parameters(), c.max_grad_norm)
+        self.optimizer.step()
+        self.updates += 1
+        if self.updates % c.target_update_interval == 0:
+            update_target(self.target, self.q, c.tau)
+        self._loss, self._q_mean = loss.detach(), q_mean
+
+    # ---- what the faces read ---------------------------------------------------------------------
+    def metrics(self) -> dict[str, float]:
+        out = {"epsilon": float(self.epsilon), "lr": float(self.lr), "updates": float(self.updates),
+               "buffer": float(len(self.buffer) if self.buffer is not None else 0)}
+        if self._loss is not None:
+            out["loss"] = float(self._loss)
+            out["q_mean"] = float(self._q_mean)
+        return out
+
+    @torch.inference_mode()
+    def q_values(self) -> np.ndarray | None:
+        space = self.observation_space
+        if not isinstance(space, gym.spaces.Discrete) or space.n > MAX_Q_TABLE_STATES:
+            return None
+        states = torch.arange(space.start, space.start + space.n, device=self.device)
+        return self.q(states).cpu().numpy().copy()
+
+    # ---- checkpoints -----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors and plain numbers only, so ``torch.load(weights_only=True)`` reads it back."""
+        return {
+            "q": {k: v.detach().cpu() for k, v in self.q.state_dict().items()},
+            "target": {k: v.detach().cpu() for k, v in self.target.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "steps": int(self.steps),
+            "updates": int(self.updates),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict) or "q" not in state:
+            raise RltuiError("not a dqn checkpoint: no 'q' network in its state")
+        load_module(self.q, state["q"], "q network")
+        load_module(self.target, state.get("target", state["q"]), "target network")
+        if "optimizer" in state:
+            try:
+                self.optimizer.load_state_dict(state["optimizer"])
+            except (ValueError, KeyError) as exc:
+                raise RltuiError(f"checkpoint's optimizer state does not fit: {exc}") from exc
+        self.steps = int(state.get("steps", 0))
+        self.updates = int(state.get("updates", 0))
+
+
+#: The hyperparameter schema the presets loader checks values against (rltui.training.presets).
+HPARAMS = {"dqn": DQNConfig}
+
+
+def make_dqn(observation_space: gym.Space, action_space: gym.Space, hparams: dict[str, Any], *,
+             device: str = "auto", seed: int = 0) -> DQNAgent:
+    """The registry's factory (:data:`rltui.agents.ALGORITHMS`)."""
+    return DQNAgent(observation_space, action_space, hparams, device=device, seed=seed)

@@ -1,0 +1,165 @@
+"""DRQN (Hausknecht & Stone 2015): DQN with an LSTM, for envs where one observation is not enough.
+
+The network is DQN's encoder and trunk followed by an LSTM (:class:`~rltui.agents.networks.RecurrentQNetwork`).
+It sees one observation per step, no frame stack, and remembers the rest:
+
+* **Acting** carries the LSTM state from step to step, one state per (vector) env, and clears it at
+  episode start (:meth:`DRQNAgent.reset_episode`). The network runs on every step, even when ε picks a
+  random action, so that the memory stays current.
+* **Learning** samples ``burn_in + seq_len`` consecutive steps from the replay
+  (:class:`~rltui.agents.replay.SequenceReplay`), starting at random points of stored episodes with a
+  zero LSTM state. The first ``burn_in`` steps only warm that state (no gradient, no loss: R2D2's
+  burn-in, Kapturowski et al. 2019); the loss covers the next ``seq_len`` steps, masked where the
+  episode ended. Targets are double-Q with a target network, as in DQN, computed along the same
+  sequence so the target LSTM sees the same history.
+
+Everything else (ε and learning-rate schedules, train frequency, target updates, checkpoints) is DQN's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from rltui.agents.dqn import DeepConfig, DQNAgent, _as_tensor
+from rltui.agents.networks import RecurrentQNetwork, parse_hidden
+from rltui.agents.replay import SequenceReplay
+
+
+@dataclass
+class DRQNConfig(DeepConfig):
+    """DRQN hyperparameters: DQN's (see :class:`~rltui.agents.dqn.DeepConfig`) plus the sequence ones."""
+
+    batch_size: int = 32  # sequences per update
+    hidden: str = "64"  # layers between the encoder and the LSTM
+    lstm_size: int = 64
+    seq_len: int = 16  # steps in the loss per sequence
+    burn_in: int = 8  # steps before them that only warm the LSTM state
+    learning_starts: int = 2_000
+    train_freq: int = 8
+
+    def check(self) -> str | None:
+        if self.lstm_size < 1 or self.seq_len < 1 or self.burn_in < 0:
+            return "lstm_size and seq_len must be >= 1, burn_in >= 0"
+        if self.buffer_size < 4 * (self.seq_len + self.burn_in):
+            return f"buffer_size ({self.buffer_size}) is too small for sequences of {self.seq_len + self.burn_in}"
+        return super().check()
+
+
+class DRQNAgent(DQNAgent):
+    """Recurrent deep Q-learning; see the module docstring."""
+
+    algo = "drqn"
+    recurrent = True
+    config_class = DRQNConfig
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space, hparams: dict[str, Any], *,
+                 device: str = "auto", seed: int = 0) -> None:
+        super().__init__(observation_space, action_space, hparams, device=device, seed=seed)
+        self._fused_forward = False
+        # LSTM states (h, c), each (1, n_envs, lstm_size), for training and greedy acting; see below.
+        self._states: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._fresh: dict[str, set[int]] = {"train": set(), "greedy": set()}  # env indices to zero
+
+    def _network(self) -> RecurrentQNetwork:
+        c = self.cfg
+        return RecurrentQNetwork(self.observation_space, self.n_actions, parse_hidden(c.hidden), c.lstm_size,
+                                 c.dueling)
+
+    def _new_buffer(self, shape: tuple[int, ...], dtype: np.dtype, n_envs: int) -> SequenceReplay:
+        return SequenceReplay(self.cfg.buffer_size, shape, dtype, n_envs, length=self.cfg.burn_in + self.cfg.seq_len)
+
+    # ---- acting: the LSTM state per env ----------------------------------------------------------
+    # Training acts (explore=True) carry one state per env, zeroed after the agent has *observed* that
+    # env's episode end. Greedy acting (explore=False: evaluation, watching) has a state of its own,
+    # zeroed by reset_episode. So an evaluation in the middle of a training episode (the Trainer's
+    # eval_every) neither feeds its observations into the training memory nor wipes it.
+    def reset_episode(self, index: int = 0) -> None:
+        self._fresh["greedy"].add(index)
+
+    def observe(self, obs, action, reward, next_obs, terminated, truncated, next_action_mask=None) -> None:
+        super().observe(obs, action, reward, next_obs, terminated, truncated)
+        if terminated or truncated:
+            self._fresh["train"].add(0)
+
+    def observe_batch(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
+        super().observe_batch(obs, actions, rewards, next_obs, terminated, truncated)
+        self._fresh["train"].update(np.flatnonzero(np.logical_or(terminated, truncated)).tolist())
+
+    def _step_q(self, obs: np.ndarray, explore: bool) -> np.ndarray:
+        """Q for one step of ``len(obs)`` envs, advancing their LSTM states."""
+        n = len(obs)
+        key = "train" if explore else "greedy"
+        state = self._states.get(key)
+        if state is None or state[0].shape[1] != n:
+            state = self.q.initial_state(n, self.device)
+        fresh = self._fresh[key]
+        if fresh:
+            for i in fresh:
+                if i < n:
+                    state[0][:, i] = 0
+                    state[1][:, i] = 0
+            fresh.clear()
+        with torch.inference_mode():
+            q, (h, c) = self.q(_as_tensor(obs, self.device).unsqueeze(1), state)
+        self._states[key] = (h.clone(), c.clone())  # inference tensors → plain ones that reset can edit
+        return q[:, 0].cpu().numpy()
+
+    def act(self, obs: Any, explore: bool = True, action_mask: np.ndarray | None = None) -> int:
+        q = self._step_q(np.asarray(obs)[None], explore)[0]
+        if explore and self.rng.random() < self.epsilon:
+            if action_mask is not None:
+                return int(self.rng.choice(np.flatnonzero(action_mask)))
+            return int(self.rng.integers(self.n_actions))
+        if action_mask is not None:
+            q = np.where(np.asarray(action_mask, dtype=bool), q, -np.inf)
+        return int(q.argmax())
+
+    def act_batch(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        n = len(obs)
+        actions = self._step_q(np.asarray(obs), explore).argmax(axis=1)
+        if explore:
+            rand = self.rng.random(n) < self.epsilon
+            actions = np.where(rand, self.rng.integers(self.n_actions, size=n), actions)
+        return actions.astype(np.int64)
+
+    # ---- learning on sequences -------------------------------------------------------------------
+    def _update(self) -> None:
+        c, dev = self.cfg, self.device
+        b = self.buffer.sample(c.batch_size, self.rng)
+        obs = _as_tensor(b.obs, dev)  # (B, L + 1, ...)
+        k = c.burn_in
+        actions = _as_tensor(b.actions[:, k:], dev).unsqueeze(2)
+        rewards, term = _as_tensor(b.rewards[:, k:], dev), _as_tensor(b.terminated[:, k:], dev)
+        mask = _as_tensor(b.mask[:, k:], dev)
+        with torch.no_grad():
+            q_target, _ = self.target(obs)  # the whole sequence from a zero state
+            state = None
+            if k > 0:  # burn-in: warm the online LSTM without gradients
+                _, state = self.q(obs[:, :k])
+        q_online, _ = self.q(obs[:, k:], state)  # (B, seq_len + 1, A)
+        q_sa = q_online[:, :-1].gather(2, actions).squeeze(2)
+        with torch.no_grad():
+            target = self._td_target(rewards, term, q_target[:, k + 1 :], q_online[:, 1:].detach())
+        per_step = (F.smooth_l1_loss if c.huber else F.mse_loss)(q_sa, target, reduction="none")
+        real = mask.sum().clamp(min=1.0)
+        self._optimize((per_step * mask).sum() / real, (q_sa.detach() * mask).sum() / real)
+
+    def q_values(self) -> np.ndarray | None:
+        """None: a recurrent agent's Q depends on its memory, not on the state alone."""
+        return None
+
+
+#: The hyperparameter schema the presets loader checks values against (rltui.training.presets).
+HPARAMS = {"drqn": DRQNConfig}
+
+
+def make_drqn(observation_space: gym.Space, action_space: gym.Space, hparams: dict[str, Any], *,
+              device: str = "auto", seed: int = 0) -> DRQNAgent:
+    """The registry's factory (:data:`rltui.agents.ALGORITHMS`)."""
+    return DRQNAgent(observation_space, action_space, hparams, device=device, seed=seed)

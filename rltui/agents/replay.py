@@ -1,0 +1,243 @@
+"""Replay memories for DQN and DRQN: preallocated numpy ring buffers that store every observation once.
+
+Both memories keep one time-ordered stream per (vector) env, laid out as arrays of shape
+``(slots_per_env, n_envs, ...)``. A transition ``t`` in env ``e`` is the observation in slot ``t``, the
+action, reward and flags stored beside it, and the *next* observation, which is simply the observation
+in slot ``t + 1``. So an observation is written once, not twice per transition (as ``obs``, then again as
+``next_obs``). When an episode ends, its final observation gets a slot of its own that is never sampled
+as a transition, and the next episode starts in the slot after it.
+
+Frame stacks (Atari, CarRacing: ``(k, 84, 84)`` uint8) go one step further: only the newest frame of
+each observation is stored, and a sampled stack is rebuilt from the ``k - 1`` slots before it, repeating
+the episode's first frame where the stack reaches back past the episode start (what Gymnasium's
+``FrameStackObservation`` with its default ``padding_type="reset"`` returns). 100 k Atari transitions
+then take 100 k × 84 × 84 bytes ≈ 0.7 GB instead of 2 × 4 × that (benchmarks/bench_replay_memory.py).
+The buffer checks that consecutive observations really overlap as a stack and says so if they do not.
+
+:class:`ReplayBuffer` samples single transitions (DQN); :class:`SequenceReplay` samples fixed-length
+sequences with a burn-in prefix, padded with zeros and masked after an episode ends (DRQN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rltui.errors import RltuiError
+
+
+@dataclass
+class Batch:
+    """Sampled transitions as numpy arrays (the agent moves them to its device)."""
+
+    obs: np.ndarray
+    actions: np.ndarray  # int64 (B,)
+    rewards: np.ndarray  # float32 (B,)
+    next_obs: np.ndarray
+    terminated: np.ndarray  # float32 (B,): 1 where the episode really ended (no bootstrap)
+
+
+@dataclass
+class SequenceBatch:
+    """Sampled sequences, time-major free: arrays are (B, L, ...) and ``obs`` is (B, L + 1, ...).
+
+    ``obs[:, j + 1]`` is the next observation of step ``j``. ``mask[:, j]`` is 1 for real steps of the
+    sampled episode and 0 for padding after it ended (or where the stored stream stops); the first
+    ``burn_in`` steps only warm the LSTM and are left out of the loss by the agent.
+    """
+
+    obs: np.ndarray
+    actions: np.ndarray  # int64 (B, L)
+    rewards: np.ndarray  # float32 (B, L)
+    terminated: np.ndarray  # float32 (B, L)
+    mask: np.ndarray  # float32 (B, L)
+
+
+class _StreamStore:
+    """The shared ring: per-env streams of observations (or newest frames) with per-slot flags."""
+
+    def __init__(self, capacity: int, obs_shape: tuple[int, ...], obs_dtype: np.dtype, n_envs: int,
+                 stack: int = 1) -> None:
+        if capacity < 2 * n_envs or n_envs < 1:
+            raise RltuiError(f"replay buffer of {capacity} is too small for {n_envs} env(s)")
+        if stack < 1:
+            raise RltuiError(f"frame stack must be at least 1, not {stack}")
+        if stack > 1 and (len(obs_shape) < 2 or obs_shape[0] != stack):
+            raise RltuiError(f"observation shape {obs_shape} is not a stack of {stack} frames")
+        self.n_envs, self.stack = n_envs, stack
+        self.slots = -(-capacity // n_envs)  # ceil: at least `capacity` in all
+        self.obs_shape = tuple(obs_shape)
+        item_shape = self.obs_shape[1:] if stack > 1 else self.obs_shape
+        s, n = self.slots, n_envs
+        self.obs = np.zeros((s, n, *item_shape), dtype=obs_dtype)
+        self.actions = np.zeros((s, n), dtype=np.int64)
+        self.rewards = np.zeros((s, n), dtype=np.float32)
+        self.terminated = np.zeros((s, n), dtype=np.float32)
+        self.done = np.zeros((s, n), dtype=bool)  # the episode ended with this transition
+        self.valid = np.zeros((s, n), dtype=bool)  # slot holds a transition whose next obs is stored
+        self.start = np.zeros((s, n), dtype=bool)  # slot holds an episode's first observation
+        self.cursor = np.zeros(n, dtype=np.int64)  # slot of the newest (pending) observation per env
+        self.fresh = np.ones(n, dtype=bool)  # the next transition starts an episode
+        self.filled = np.zeros(n, dtype=np.int64)  # slots ever written per env (saturates at `slots`)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.obs, self.actions, self.rewards, self.terminated, self.done,
+                                      self.valid, self.start))
+
+    def __len__(self) -> int:
+        return int(self.valid.sum())
+
+    def _item(self, obs: np.ndarray) -> np.ndarray:
+        return obs[..., -1, :, :] if self.stack > 1 else obs  # newest frame of a (k, H, W) stack
+
+    def add(self, obs, action: int, reward: float, next_obs, terminated: bool, truncated: bool) -> None:
+        """Store one transition of a single env (``n_envs == 1``)."""
+        self.add_batch(np.asarray(obs)[None], [action], [reward], np.asarray(next_obs)[None],
+                       [terminated], [truncated])
+
+    def add_batch(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
+        """Store one step of every env (``next_obs`` holds the true final observations at episode ends)."""
+        obs, next_obs = np.asarray(obs), np.asarray(next_obs)
+        if obs.shape != (self.n_envs, *self.obs_shape):
+            raise RltuiError(f"replay: observations of shape {obs.shape[1:]} for a buffer of {self.obs_shape}")
+        term = np.asarray(terminated, dtype=bool)
+        done = term | np.asarray(truncated, dtype=bool)
+        envs = np.arange(self.n_envs)
+        s = self.slots
+        if self.stack > 1:
+            self._check_stack(obs, next_obs)
+        fresh = self.fresh
+        if fresh.any():  # a new episode: its first observation gets the cursor slot
+            cur = self.cursor[fresh]
+            self.obs[cur, envs[fresh]] = self._item(obs[fresh])
+            self.start[cur, envs[fresh]] = True
+        cur = self.cursor
+        self.actions[cur, envs] = actions
+        self.rewards[cur, envs] = rewards
+        self.terminated[cur, envs] = term
+        self.done[cur, envs] = done
+        self.valid[cur, envs] = True
+        # The next observation goes in the next slot, which stays invalid until its own transition
+        # arrives; after an episode end that slot only ever holds the final observation.
+        nxt = (cur + 1) % s
+        self.obs[nxt, envs] = self._item(next_obs)
+        self.valid[nxt, envs] = False
+        self.start[nxt, envs] = False
+        self.cursor = np.where(done, (nxt + 1) % s, nxt)
+        if done.any():
+            after = self.cursor[done]
+            self.valid[after, envs[done]] = False
+            self.start[after, envs[done]] = False
+        self.fresh = done
+        self.filled = np.minimum(s, self.filled + 1 + done)
+
+    def _check_stack(self, obs: np.ndarray, next_obs: np.ndarray) -> None:
+        """Rebuilding stacks is only right if observations are frame stacks; say so when they are not."""
+        if not np.array_equal(next_obs[:, :-1], obs[:, 1:]):
+            raise RltuiError(f"observations of shape {self.obs_shape} do not shift like a frame stack; "
+                             "set frame_dedup=false")
+        first = obs[self.fresh]
+        if len(first) and not np.array_equal(first, np.repeat(first[:, -1:], self.stack, axis=1)):
+            raise RltuiError("a frame stack's first observation must repeat the reset frame "
+                             "(FrameStackObservation padding_type='reset'); set frame_dedup=false")
+
+    def stacks(self, slot: np.ndarray, env: np.ndarray) -> np.ndarray:
+        """Observations at ``slot`` (any shape) in ``env``: stored items, or frame stacks rebuilt."""
+        if self.stack == 1:
+            return self.obs[slot, env]
+        k, s = self.stack, self.slots
+        # Offset back from `slot` to each stack position, clamped at the episode's first slot.
+        back = np.arange(k - 1, -1, -1)  # stack position 0 is the oldest frame
+        first = np.full(slot.shape, k - 1, dtype=np.int64)
+        for o in range(k - 2, -1, -1):  # nearest episode start within the window wins
+            first = np.where(self.start[(slot - o) % s, env], o, first)
+        offsets = np.minimum(back, first[..., None])
+        idx = (slot[..., None] - offsets) % s
+        return self.obs[idx, env[..., None]]
+
+    def _sampleable(self, slot: np.ndarray, env: np.ndarray) -> np.ndarray:
+        """Valid transitions whose frame stack does not reach into slots already overwritten."""
+        ok = self.valid[slot, env]
+        if self.stack > 1:  # costs a few slots before the first wrap, where the check is not needed
+            ok &= (slot - self.cursor[env]) % self.slots >= self.stack
+        return ok
+
+    def sample_slots(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` (slot, env) pairs drawn uniformly from the sampleable transitions."""
+        if not self.valid.any():
+            raise RltuiError("replay buffer is empty")
+        limit = min(self.slots, int(self.filled.max()) + 1)
+        slot = rng.integers(0, limit, size=n)
+        env = rng.integers(0, self.n_envs, size=n)
+        bad = ~self._sampleable(slot, env)
+        for _ in range(100):  # rejection: invalid slots are a few per episode
+            if not bad.any():
+                return slot, env
+            m = int(bad.sum())
+            slot[bad] = rng.integers(0, limit, size=m)
+            env[bad] = rng.integers(0, self.n_envs, size=m)
+            bad = ~self._sampleable(slot, env)
+        # Pathological (almost nothing sampleable yet): draw from the full list instead.
+        grid_slot, grid_env = np.meshgrid(np.arange(limit), np.arange(self.n_envs), indexing="ij")
+        ok = self._sampleable(grid_slot, grid_env)
+        if not ok.any():
+            raise RltuiError("replay buffer holds no complete transition yet")
+        ok_slot, ok_env = grid_slot[ok], grid_env[ok]
+        pick = rng.integers(0, len(ok_slot), size=n)
+        return ok_slot[pick], ok_env[pick]
+
+
+class ReplayBuffer(_StreamStore):
+    """Uniform replay of single transitions for DQN (see the module docstring for the layout)."""
+
+    def sample(self, batch_size: int, rng: np.random.Generator) -> Batch:
+        slot, env = self.sample_slots(batch_size, rng)
+        return Batch(
+            obs=self.stacks(slot, env),
+            actions=self.actions[slot, env],
+            rewards=self.rewards[slot, env],
+            next_obs=self.stacks((slot + 1) % self.slots, env),
+            terminated=self.terminated[slot, env],
+        )
+
+
+class SequenceReplay(_StreamStore):
+    """Replay of fixed-length sequences for DRQN: ``burn_in + seq_len`` steps from a random start.
+
+    A sequence starts at any stored transition and runs forward in its env's stream. Steps after the
+    episode's last transition, and steps past the newest stored one, are zero-padded and masked, so a
+    sequence never carries the LSTM from one episode into the next unmasked.
+    """
+
+    def __init__(self, capacity: int, obs_shape: tuple[int, ...], obs_dtype: np.dtype, n_envs: int,
+                 length: int) -> None:
+        super().__init__(capacity, obs_shape, obs_dtype, n_envs, stack=1)
+        if length < 1 or length + 2 > self.slots:
+            raise RltuiError(f"sequence length {length} does not fit a replay of {self.slots} slots per env")
+        self.length = length
+
+    def sample(self, batch_size: int, rng: np.random.Generator) -> SequenceBatch:
+        L, s = self.length, self.slots
+        slot, env = self.sample_slots(batch_size, rng)
+        steps = (slot[:, None] + np.arange(L + 1)) % s  # (B, L + 1) slots of obs
+        envs = env[:, None]
+        valid = self.valid[steps[:, :L], envs]
+        done = self.done[steps[:, :L], envs]
+        # A step is real while every step before it in the sequence was a non-final transition.
+        ended_before = np.concatenate([np.zeros((batch_size, 1), bool), np.cumsum(done, 1)[:, :-1] > 0], 1)
+        # ...and while the stream is unbroken: stop at the newest (pending) slot of the env.
+        within = np.arange(L)[None] < ((self.cursor[env] - slot) % s)[:, None]
+        mask = valid & ~ended_before & within
+        obs_mask = np.concatenate([mask[:, :1], mask], 1)  # obs j+1 is needed where step j is real
+        obs = self.obs[steps, envs]
+        obs = obs * obs_mask.reshape(*obs_mask.shape, *([1] * (obs.ndim - 2))).astype(obs.dtype)
+        m = mask.astype(np.float32)
+        return SequenceBatch(
+            obs=obs,
+            actions=self.actions[steps[:, :L], envs] * mask,
+            rewards=self.rewards[steps[:, :L], envs] * m,
+            terminated=self.terminated[steps[:, :L], envs] * m,
+            mask=m,
+        )

@@ -1,0 +1,95 @@
+"""DRQN: the LSTM state while acting, sequence learning, checkpoints, the encoders it shares with DQN."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from rltui.agents import make_agent
+from rltui.agents.drqn import DRQNAgent
+from rltui.errors import RltuiError
+from rltui.training.checkpoints import load_checkpoint
+from rltui.training.config import TrainConfig
+from rltui.training.trainer import Trainer
+
+MASKED = gym.spaces.Box(-np.inf, np.inf, (2,), np.float32)
+TWO = gym.spaces.Discrete(2)
+
+
+def greedy_q(agent, obs):
+    return agent._step_q(np.asarray(obs)[None], explore=False)[0]
+
+
+def test_the_lstm_remembers_within_an_episode_and_forgets_at_reset():
+    agent = make_agent("drqn", MASKED, TWO, {}, device="cpu", seed=0)
+    a, b = np.array([0.1, -0.2], np.float32), np.array([0.5, 0.3], np.float32)
+    agent.reset_episode(0)
+    first = greedy_q(agent, a)
+    after_b = (greedy_q(agent, b), greedy_q(agent, a))[1]
+    assert not np.allclose(first, after_b)  # same observation, different history, different Q
+    agent.reset_episode(0)
+    assert np.allclose(greedy_q(agent, a), first)  # a new episode starts from a clean memory
+
+
+def test_greedy_acting_mid_episode_leaves_the_training_memory_alone():
+    """The Trainer evaluates in the middle of training episodes; that must not touch their LSTM state."""
+    agent = make_agent("drqn", MASKED, TWO, {"eps_start": 0.0, "eps_end": 0.0}, device="cpu", seed=0)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(5, 2)).astype(np.float32)
+    twin = make_agent("drqn", MASKED, TWO, {"eps_start": 0.0, "eps_end": 0.0}, device="cpu", seed=0)
+    for o in obs[:3]:
+        agent.act(o)
+        twin.act(o)
+    agent.reset_episode(0)  # an evaluation episode...
+    for o in rng.normal(size=(4, 2)).astype(np.float32):
+        agent.act(o, explore=False)
+    for o in obs[3:]:  # ...then training goes on where it was
+        agent.act(o)
+        twin.act(o)
+    assert all(torch.equal(x, y) for x, y in zip(agent._states["train"], twin._states["train"]))
+    # and an episode end the agent observed does clear the training memory
+    agent.observe(obs[0], 0, 1.0, obs[1], True, False)
+    agent.act(obs[2])
+    fresh = make_agent("drqn", MASKED, TWO, {"eps_start": 0.0, "eps_end": 0.0}, device="cpu", seed=0)
+    fresh.act(obs[2])
+    assert torch.equal(agent._states["train"][0], fresh._states["train"][0])
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 3), (84, 84)])
+def test_encoders_are_shared_with_dqn(shape):
+    high = 1 if len(shape) == 3 else 255
+    space = gym.spaces.Box(0, high, shape, np.uint8)
+    agent = make_agent("drqn", space, gym.spaces.Discrete(4), {"learning_starts": 40, "batch_size": 4,
+                                                               "seq_len": 4, "burn_in": 2, "train_freq": 20},
+                       device="cpu", seed=0)
+    assert agent.q.kind == ("small_cnn" if len(shape) == 3 else "nature_cnn")
+    obs = space.sample()
+    for t in range(60):
+        nxt = space.sample()
+        agent.observe(obs, agent.act(obs), 1.0, nxt, False, t % 25 == 24)
+        obs = nxt
+    assert agent.updates > 0 and np.isfinite(agent.metrics()["loss"])
+
+
+def test_sequence_hyperparameters_are_checked():
+    with pytest.raises(RltuiError, match="unknown hyperparameter"):
+        make_agent("drqn", MASKED, TWO, {"frame_dedup": True})
+    with pytest.raises(RltuiError, match="buffer_size"):
+        make_agent("drqn", MASKED, TWO, {"buffer_size": 40, "seq_len": 30})
+
+
+@pytest.mark.slow
+def test_drqn_trains_and_checkpoints_through_the_trainer(tmp_path):
+    hp = {"learning_starts": 300, "buffer_size": 2000, "train_freq": 8, "seq_len": 8, "burn_in": 4}
+    cfg = TrainConfig("MaskedCartPole", "drqn", 1500, seed=1, device="cpu", eval_every=0, data_dir=str(tmp_path),
+                      hparams=hp)
+    trainer = Trainer(cfg)
+    finished = trainer.run()
+    assert finished.status == "finished", finished.error
+    agent = trainer.agent
+    assert agent.updates > 100 and agent.q_values() is None
+    loaded, _ = load_checkpoint(finished.checkpoint)
+    assert isinstance(loaded, DRQNAgent)
+    seq = torch.as_tensor(np.random.default_rng(0).normal(size=(3, 7, 2)), dtype=torch.float32)
+    with torch.no_grad():
+        assert torch.equal(loaded.q(seq)[0], agent.q(seq)[0])

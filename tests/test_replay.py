@@ -1,0 +1,154 @@
+"""Replay memories: ring wrap-around, frames stored once and rebuilt exactly, sequences masked at episode ends."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from rltui.agents.replay import ReplayBuffer, SequenceReplay
+from rltui.errors import RltuiError
+
+
+class Counter(gym.Env):
+    """Observations and frames that name themselves: (episode, step) in every cell; random lengths.
+
+    Even episodes end by termination, odd ones by truncation, so both kinds of episode end are stored.
+    """
+
+    def __init__(self, seed: int, frame: bool = False, max_len: int = 9) -> None:
+        shape = (6, 6) if frame else (2,)
+        self.observation_space = gym.spaces.Box(0, 255, shape, np.uint8 if frame else np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+        self.frame, self.max_len = frame, max_len
+        self.episode = seed * 1000
+        self.lengths = np.random.default_rng(seed)
+
+    def _obs(self):
+        if self.frame:
+            f = np.zeros((6, 6), np.uint8)
+            f[0, 0], f[0, 1] = self.episode % 256, self.t
+            return f
+        return np.array([self.episode, self.t], np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.episode += 1
+        self.t = 0
+        self.length = int(self.lengths.integers(1, self.max_len + 1))
+        return self._obs(), {}
+
+    def step(self, action):
+        self.t += 1
+        end = self.t >= self.length
+        terminated = end and self.episode % 2 == 0
+        return self._obs(), float(self.t), terminated, end and not terminated, {}
+
+
+def drive(buffer, envs, steps, rng, on_step=None):
+    """Fill ``buffer`` from ``envs`` the way the Trainer's vector loop does (true final observations)."""
+    obs = np.stack([e.reset()[0] for e in envs])
+    for _ in range(steps):
+        actions = rng.integers(0, 2, len(envs))
+        out = [e.step(a) for e, a in zip(envs, actions)]
+        next_obs = np.stack([o[0] for o in out])
+        rewards = np.array([o[1] for o in out], np.float32)
+        term = np.array([o[2] for o in out])
+        trunc = np.array([o[3] for o in out])
+        buffer.add_batch(obs, actions, rewards, next_obs, term, trunc)
+        if on_step is not None:
+            on_step(obs, actions, next_obs, term, trunc)
+        obs = next_obs.copy()
+        for i in np.flatnonzero(term | trunc):
+            obs[i] = envs[i].reset()[0]
+
+
+def test_ring_wraps_and_keeps_only_the_newest():
+    rng = np.random.default_rng(0)
+    buf = ReplayBuffer(50, (2,), np.float32, n_envs=1)
+    env = Counter(0)
+    seen = []
+    drive(buf, [env], 400, rng, on_step=lambda o, a, n, te, tr: seen.append(tuple(o[0])))
+    assert buf.obs.shape == (50, 1, 2)  # preallocated once, never grown
+    assert 40 <= len(buf) < 50  # full, less one slot per stored episode end and the pending one
+    stored = {tuple(x) for x in buf.obs[:, 0]}
+    assert (seen[-1] in stored) and (seen[0] not in stored)
+    b = buf.sample(256, rng)
+    # next_obs is the step after obs in the same episode; the reward names that step.
+    assert np.array_equal(b.next_obs[:, 0], b.obs[:, 0])
+    assert np.array_equal(b.next_obs[:, 1], b.obs[:, 1] + 1)
+    assert np.array_equal(b.rewards, b.next_obs[:, 1])
+    # terminated only where the episode really terminated (even episodes), never on truncation
+    assert set(np.unique(b.terminated)) <= {0.0, 1.0}
+    assert np.all(b.terminated[(b.obs[:, 0] % 2) == 1] == 0)
+
+
+@pytest.mark.parametrize("n_envs", [1, 3])
+def test_frame_stacks_are_stored_once_and_rebuilt_exactly(n_envs):
+    rng = np.random.default_rng(1)
+    envs = [gym.wrappers.FrameStackObservation(Counter(i, frame=True), 4) for i in range(n_envs)]
+    buf = ReplayBuffer(120, (4, 6, 6), np.uint8, n_envs=n_envs, stack=4)
+    assert buf.obs.shape == (120 // n_envs, n_envs, 6, 6)  # one frame per slot: not a stack, not twice
+    real: dict[tuple, tuple] = {}
+
+    def record(obs, actions, next_obs, term, trunc):
+        for o, n in zip(obs, next_obs):
+            real[o.tobytes()] = n.tobytes()
+
+    drive(buf, envs, 500, rng, on_step=record)  # wraps the ring several times
+    b = buf.sample(512, rng)
+    for o, n in zip(b.obs, b.next_obs):  # each rebuilt pair is a transition the env really produced
+        assert real[o.tobytes()] == n.tobytes()
+    steps = b.obs[:, :, 0, 1].astype(int)
+    newest = steps[:, -1:]
+    assert np.array_equal(steps, np.maximum(newest + np.arange(-3, 1), 0))  # repeats the reset frame
+
+
+def test_non_stack_observations_are_refused_in_stack_mode():
+    buf = ReplayBuffer(64, (4, 6, 6), np.uint8, n_envs=1, stack=4)
+    rng = np.random.default_rng(0)
+    obs = rng.integers(0, 255, (1, 4, 6, 6), dtype=np.uint8)
+    with pytest.raises(RltuiError, match="frame stack"):
+        buf.add_batch(obs, [0], [0.0], rng.integers(0, 255, (1, 4, 6, 6), dtype=np.uint8), [False], [False])
+
+
+def test_buffer_errors_are_one_line():
+    with pytest.raises(RltuiError):
+        ReplayBuffer(1, (2,), np.float32, n_envs=1)
+    buf = ReplayBuffer(8, (2,), np.float32, n_envs=1)
+    with pytest.raises(RltuiError, match="empty"):
+        buf.sample(4, np.random.default_rng(0))
+    with pytest.raises(RltuiError, match="shape"):
+        buf.add_batch(np.zeros((1, 3)), [0], [0.0], np.zeros((1, 3)), [False], [False])
+
+
+@pytest.mark.parametrize("n_envs", [1, 2])
+def test_sequences_never_cross_episode_boundaries_unmasked(n_envs):
+    rng = np.random.default_rng(2)
+    length = 12
+    buf = SequenceReplay(150, (2,), np.float32, n_envs=n_envs, length=length)
+    envs = [Counter(10 + i, max_len=7) for i in range(n_envs)]  # episodes shorter than a sequence
+    drive(buf, envs, 400, rng)
+    b = buf.sample(1024, rng)
+    assert b.obs.shape == (1024, length + 1, 2) and b.mask.shape == (1024, length)
+    episode, step = b.obs[..., 0], b.obs[..., 1]
+    real = b.mask.astype(bool)
+    assert real[:, 0].all()
+    assert (~real).any(), "short episodes must produce padding"
+    # Once masked, always masked: a sequence never resumes after its episode ended.
+    assert not np.any(~real[:, :-1] & real[:, 1:])
+    for j in range(length):
+        r = real[:, j]
+        # a real step and its next observation belong to the first step's episode, one step later
+        assert np.array_equal(episode[r, j], episode[r, 0])
+        assert np.array_equal(episode[r, j + 1], episode[r, 0])
+        assert np.array_equal(step[r, j + 1], step[r, j] + 1)
+        assert np.array_equal(b.rewards[r, j], step[r, j + 1])
+        # padding is zeros, so no data of another episode leaks in even unmasked
+        assert not b.obs[~r, j + 1].any() and not b.rewards[~r, j].any() and not b.actions[~r, j].any()
+    # a real step that terminates its episode is the last real one
+    ends = real & (b.terminated > 0)
+    assert ends.any() and not np.any(ends[:, :-1] & real[:, 1:])
+
+
+def test_sequence_length_must_fit():
+    with pytest.raises(RltuiError, match="sequence length"):
+        SequenceReplay(20, (2,), np.float32, n_envs=1, length=40)

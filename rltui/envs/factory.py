@@ -58,11 +58,33 @@ def make_env(name: str, render_mode: str | None = None, **overrides: Any) -> gym
         raise RltuiError(f"{entry.name}: cannot build with {kwargs}: {exc}") from exc
 
 
+class FireOnReset(gym.Wrapper):
+    """Press FIRE after every reset, for Atari games that wait for it to serve (Breakout).
+
+    Without it an agent can sit through a whole episode of nothing until ε happens to press FIRE.
+    Gymnasium's AtariPreprocessing does no-op starts but not this, so this is the one wrapper we add.
+    """
+
+    def reset(self, **kwargs: Any):
+        obs, info = self.env.reset(**kwargs)
+        obs, _, terminated, truncated, info = self.env.step(1)
+        if terminated or truncated:  # vanishingly rare: start again rather than hand back a dead env
+            obs, info = self.env.reset(**kwargs)
+        return obs, info
+
+
+def _has_fire(env: gym.Env) -> bool:
+    """Games whose action 1 is FIRE (Breakout, Pong); the usual rule of Atari DQN set-ups."""
+    meanings = env.unwrapped.get_action_meanings()
+    return len(meanings) >= 3 and meanings[1] == "FIRE"
+
+
 def make_training_env(
     name: str,
     *,
     tabular: bool = False,
     frame_stack: int = FRAME_STACK,
+    terminal_on_life_loss: bool = False,
     render_mode: str | None = None,
     **overrides: Any,
 ) -> gym.Env:
@@ -70,9 +92,13 @@ def make_training_env(
 
     ``tabular`` asks for a Discrete observation (GridWorld's 3×3 neighbourhood index; toy-text envs
     already are). ``frame_stack`` applies to pixel envs; 1 means no stack (recurrent agents see one
-    frame per step).
+    frame per step). ``terminal_on_life_loss`` (Atari) ends an episode at every lost life, as the
+    DQN paper trained; Gymnasium's version then resets the game, so an episode is one life (and an
+    evaluation with it scores one life).
     """
     entry = get_entry(name)
+    if terminal_on_life_loss and entry.family != "atari":
+        raise RltuiError(f"{entry.name}: terminal_on_life_loss is an Atari option")
     if entry.family == "atari":
         overrides = {"frameskip": 1, **overrides}  # AtariPreprocessing does the skipping
     env = make_env(name, render_mode=render_mode, **overrides)
@@ -82,8 +108,11 @@ def make_training_env(
         env = LocalViewIndex(env)
     elif entry.family == "atari":
         env = gym.wrappers.AtariPreprocessing(
-            env, noop_max=30, frame_skip=ATARI_FRAME_SKIP, screen_size=PIXEL_SIZE, grayscale_obs=True
+            env, noop_max=30, frame_skip=ATARI_FRAME_SKIP, screen_size=PIXEL_SIZE, grayscale_obs=True,
+            terminal_on_life_loss=terminal_on_life_loss,
         )
+        if _has_fire(env):
+            env = FireOnReset(env)
         if frame_stack > 1:
             env = gym.wrappers.FrameStackObservation(env, frame_stack)
     elif entry.family == "carracing":

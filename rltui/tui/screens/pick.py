@@ -53,6 +53,12 @@ def entry_details(entry: EnvEntry, spaces: tuple[str, str] | None) -> Table:
     return table
 
 
+class EnvList(OptionList):
+    """The catalogue list; its enter (select → play) is labelled in the footer, where OptionList hides it."""
+
+    BINDINGS = [Binding("enter", "select", "Play")]
+
+
 class PickScreen(Screen):
     """The first screen: choose an environment, then play it (enter) or train on it (t)."""
 
@@ -84,7 +90,7 @@ Atari run in real time. The agents listed fit the environment; the first is the 
         with Horizontal(id="pick"):
             with Vertical(id="pick-left"):
                 yield Input(placeholder="filter (/)", id="filter")
-                yield OptionList(id="envs")
+                yield EnvList(id="envs")
             with VerticalScroll(id="pick-right"):
                 yield Static(id="details")
         yield Footer()

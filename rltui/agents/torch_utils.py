@@ -11,6 +11,7 @@ least 1 and at most 4.
 
 from __future__ import annotations
 
+import math
 import os
 
 import torch
@@ -44,6 +45,16 @@ def linear(start: float, end: float, steps: int, t: int) -> float:
     if steps <= 0 or t >= steps:
         return end
     return start + (end - start) * (t / steps)
+
+
+def cosine(start: float, end: float, steps: int, t: int) -> float:
+    """Half-cosine schedule from ``start`` to ``end`` over ``steps``: flat at both ends."""
+    if steps <= 0 or t >= steps:
+        return end
+    return end + (start - end) * 0.5 * (1.0 + math.cos(math.pi * t / steps))
+
+
+SCHEDULES = {"linear": linear, "cosine": cosine}
 
 
 @torch.no_grad()

@@ -65,6 +65,8 @@ class TrainConfig:
                 raise RltuiError(f"{name} must not be negative, not {value}")
         if self.vector not in VECTOR_MODES:
             raise RltuiError(f"vector must be one of {', '.join(VECTOR_MODES)}, not {self.vector!r}")
+        if self.demos and self.n_envs > 1:
+            raise RltuiError("demos go into a one-env run (the replay is laid out per env); drop n_envs")
         if self.n_envs > 1 and self.algo == "vi":
             raise RltuiError("vi plans on one env; n_envs > 1 is for learners")
 

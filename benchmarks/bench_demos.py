@@ -38,7 +38,7 @@ from rltui.training.trainer import Trainer  # noqa: E402
 
 CASES = {
     # name: (env, algo, preset, budget steps, eval every, eval episodes, bar, demo passes)
-    "cartpole": ("CartPole", "dqn", None, 50_000, 1_000, 10, 475.0, 1),
+    "cartpole": ("CartPole", "dqn", None, 50_000, 1_000, 10, 475.0, 10),
     "frozenlake": ("FrozenLake8x8", "q", None, 200_000, 5_000, 200, 0.85, 5),
     "frozenlake-classic": ("FrozenLake8x8", "q", "classic", 200_000, 5_000, 200, 0.85, 5),
 }

@@ -166,18 +166,15 @@ class _StreamStore:
 
     def sample_slots(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``n`` (slot, env) pairs drawn uniformly from the sampleable transitions."""
-        if not self.valid.any():
-            raise RltuiError("replay buffer is empty")
         limit = min(self.slots, int(self.filled.max()) + 1)
-        slot = rng.integers(0, limit, size=n)
-        env = rng.integers(0, self.n_envs, size=n)
+        if limit <= 1:
+            raise RltuiError("replay buffer is empty")
+        slot, env = np.divmod(rng.integers(0, limit * self.n_envs, size=n), self.n_envs)
         bad = ~self._sampleable(slot, env)
         for _ in range(100):  # rejection: invalid slots are a few per episode
             if not bad.any():
                 return slot, env
-            m = int(bad.sum())
-            slot[bad] = rng.integers(0, limit, size=m)
-            env[bad] = rng.integers(0, self.n_envs, size=m)
+            slot[bad], env[bad] = np.divmod(rng.integers(0, limit * self.n_envs, size=int(bad.sum())), self.n_envs)
             bad = ~self._sampleable(slot, env)
         # Pathological (almost nothing sampleable yet): draw from the full list instead.
         grid_slot, grid_env = np.meshgrid(np.arange(limit), np.arange(self.n_envs), indexing="ij")

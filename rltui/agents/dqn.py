@@ -138,6 +138,7 @@ class DQNAgent(Agent):
         # Small networks: one forward over [s; s'] costs less than two (per-op overhead dominates).
         self._fused_forward = kind != "nature_cnn"
         self.buffer: ReplayBuffer | SequenceReplay | None = None
+        self.demos: ReplayBuffer | None = None  # a person's transitions, for the large-margin loss
         self.steps = 0  # env steps observed
         self.updates = 0  # gradient steps taken
         self._since_train = 0
@@ -236,7 +237,7 @@ class DQNAgent(Agent):
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
-    def _update(self, margin: float = 0.0) -> None:
+    def _update(self) -> None:
         c, dev = self.cfg, self.device
         b = self.buffer.sample(c.batch_size, self.rng)
         obs, next_obs = _as_tensor(b.obs, dev), _as_tensor(b.next_obs, dev)
@@ -255,34 +256,41 @@ class DQNAgent(Agent):
                 next_online = self.q(next_obs)
             target = self._td_target(rewards, term, self.target(next_obs), next_online)
         loss = F.smooth_l1_loss(q_sa, target) if c.huber else F.mse_loss(q_sa, target)
-        if margin > 0:
-            # DQfD's supervised term: the demonstrated action must beat every other by ``margin``.
-            margins = torch.full_like(q_obs, margin).scatter_(1, actions, 0.0)
-            loss = loss + ((q_obs + margins).max(1).values - q_sa).mean()
+        if self.demos is not None and c.demo_margin > 0:
+            loss = loss + self._demo_margin_loss()
         self._optimize(loss, q_sa.detach().mean())
+
+    def _demo_margin_loss(self) -> torch.Tensor:
+        """DQfD's supervised term on a few kept demo transitions: the person's action must beat every
+        other by ``demo_margin``. Added to every update once demos are given, so that training on the
+        agent's own (exploring) play does not unlearn them."""
+        b = self.demos.sample(max(8, self.cfg.batch_size // 4), self.rng)
+        q = self.q(_as_tensor(b.obs, self.device))
+        a = _as_tensor(b.actions, self.device).unsqueeze(1)
+        margins = torch.full_like(q, self.cfg.demo_margin).scatter_(1, a, 0.0)
+        return ((q + margins).max(1).values - q.gather(1, a).squeeze(1)).mean()
 
     def learn_from_demos(self, episodes, passes: int = 1) -> None:
         """Keep a person's transitions in replay, then pre-train on them (``passes`` looks at each).
 
-        As in DQfD, pre-training adds a large-margin loss on the demonstrated actions (DRQN: TD only):
-        with demos alone, TD learning says nothing about actions the person never took, so the margin
-        keeps them below the person's. Env steps (and so ε and the lr schedule) are not advanced.
+        As in DQfD, the demos are also kept apart and every update (pre-training and training) adds a
+        large-margin loss on a few of them (DQN only; DRQN learns them by TD): TD alone says nothing
+        about actions the person never took, and without the margin the agent's own exploring play
+        soon unlearns the demos. Env steps (so ε and the lr schedule) are not advanced.
         """
-        buffer = self._buffer(1)
-        n = 0
-        for episode in episodes:
-            for tr in episode:
-                buffer.add(tr.obs, tr.action, tr.reward, tr.next_obs, tr.terminated, tr.truncated)
-                n += 1
-        if n == 0:
+        transitions = [tr for episode in episodes for tr in episode]
+        if not transitions:
             return
+        buffer = self._buffer(1)
+        if not self.recurrent:
+            self.demos = ReplayBuffer(len(transitions) + 2 * len(episodes) + 2, buffer.obs_shape,
+                                      buffer.obs.dtype, 1)
+        for tr in transitions:
+            for target in (buffer, self.demos) if self.demos is not None else (buffer,):
+                target.add(tr.obs, tr.action, tr.reward, tr.next_obs, tr.terminated, tr.truncated)
         self._set_lr()
-        margin = 0.0 if self.recurrent else self.cfg.demo_margin
-        for _ in range(passes * max(1, n // self.cfg.batch_size)):
-            if margin > 0:
-                self._update(margin)
-            else:
-                self._update()
+        for _ in range(passes * max(1, len(transitions) // self.cfg.batch_size)):
+            self._update()
 
     def _td_target(self, rewards: torch.Tensor, term: torch.Tensor, q_next_target: torch.Tensor,
                    q_next_online: torch.Tensor | None) -> torch.Tensor:

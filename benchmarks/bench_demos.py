@@ -4,6 +4,7 @@ Run from the repository root:
 
     python benchmarks/bench_demos.py                  # CartPole DQN and FrozenLake 8x8 Q, 3 seeds each
     python benchmarks/bench_demos.py --only cartpole  # or frozenlake, frozenlake-classic; --seeds; --demos
+    python benchmarks/bench_demos.py --only cartpole --seeds 0 --curve   # does the demo start last?
 
 The demos are scripted, not typed: a controller that pushes toward where the pole is falling
 (``3θ + θ̇ > 0``, 500 on every CartPole seed tried) and, for FrozenLake 8x8, the value-iteration
@@ -103,17 +104,39 @@ def steps_to_solved(case: str, seed: int, demos: list | None, data_dir: str) -> 
     return (solved[0] if solved else None), time.perf_counter() - start
 
 
+def curve(case: str, seed: int, demos: list, every: int = 5_000, episodes: int = 20) -> list[tuple[int, float]]:
+    """Greedy mean every ``every`` steps over the whole budget: does the demo start last?"""
+    env, algo, preset, budget, *_ , passes = CASES[case]
+    with tempfile.TemporaryDirectory() as data_dir:
+        store = RunStore(os.path.join(data_dir, "curve.sqlite3"))
+        for demo_seed, actions, rewards in demos:
+            store.add_human_episode(env, demo_seed, actions, rewards)
+        config = TrainConfig(env, algo, budget, seed=seed, preset=preset, eval_every=every, eval_episodes=episodes,
+                             demos="all", demo_passes=passes, device="cpu", data_dir=data_dir)
+        points: list[tuple[int, float]] = []
+        Trainer(config, store=store,
+                callback=lambda e: points.append((e.steps, e.mean)) if isinstance(e, Evaluation) else None).run()
+    return points
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", choices=sorted(CASES))
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--demos", type=int, default=10, help="number of demo episodes (default 10)")
+    parser.add_argument("--curve", action="store_true",
+                        help="instead: one full run with demos per seed, greedy mean every 5k steps")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     print(describe())
     for case in [args.only] if args.only else list(CASES):
         env, algo, preset, budget, *_ = CASES[case]
         demos = scripted_episodes(env, args.demos)
+        if args.curve:
+            for seed in seeds:
+                points = curve(case, seed, demos)
+                print(f"{case} seed {seed} with demos: " + "  ".join(f"{s // 1000}k {m:g}" for s, m in points))
+            continue
         demo_return = statistics.mean(sum(r) for _, _, r in demos)
         print(f"\n{case}: {algo} ({preset or 'env preset'}) on {env}, budget {budget} steps; "
               f"{len(demos)} scripted demos ({sum(len(a) for _, a, _ in demos)} transitions, "

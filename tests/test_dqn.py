@@ -141,3 +141,16 @@ def test_atari_pixels_end_to_end(tmp_path):
     loaded, _ = load_checkpoint(finished.checkpoint)
     obs = make_training_env("Breakout").reset(seed=0)[0]
     assert loaded.act(obs, explore=False) == agent.act(obs, explore=False)
+
+
+def test_a_loaded_agent_refills_its_replay_before_learning(tmp_path):
+    hp = {"hidden": "16", "learning_starts": 200, "buffer_size": 1000, "train_freq": 1, "gradient_steps": 1}
+    _, finished = _train("CartPole", 400, 0, tmp_path, hparams=hp)
+    agent, _ = load_checkpoint(finished.checkpoint)
+    assert agent.steps == 400 and agent.buffer is None  # replay is not part of a checkpoint
+    obs = np.zeros(4, np.float32)
+    for _ in range(199):
+        agent.observe(obs, 0, 1.0, obs, False, False)
+    assert agent.updates == 201  # nothing new yet: 199 fresh transitions < learning_starts
+    agent.observe(obs, 0, 1.0, obs, False, False)
+    assert agent.updates == 202

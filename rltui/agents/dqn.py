@@ -142,6 +142,7 @@ class DQNAgent(Agent):
         self.steps = 0  # env steps observed
         self.updates = 0  # gradient steps taken
         self._since_train = 0
+        self._stored = 0  # transitions observed into this agent's replay
         self._pinned_eps: float | None = None
         self._loss: torch.Tensor | None = None
         self._q_mean: torch.Tensor | None = None
@@ -215,8 +216,15 @@ class DQNAgent(Agent):
         self._advance(len(actions))
 
     def _advance(self, n: int) -> None:
+        """Count ``n`` env steps and run the training phases that are due.
+
+        Learning waits for ``learning_starts`` transitions *in this agent's replay*, not just in its
+        step count: an agent loaded from a checkpoint to train on starts with an empty replay (it is
+        not saved) and refills it first instead of fitting a handful of transitions over and over.
+        """
         self.steps += n
-        if self.steps < self.cfg.learning_starts:
+        self._stored += n
+        if self._stored < max(self.cfg.learning_starts, self.cfg.batch_size):
             return
         self._since_train += n
         while self._since_train >= self.cfg.train_freq:

@@ -152,3 +152,22 @@ def test_sequences_never_cross_episode_boundaries_unmasked(n_envs):
 def test_sequence_length_must_fit():
     with pytest.raises(RltuiError, match="sequence length"):
         SequenceReplay(20, (2,), np.float32, n_envs=1, length=40)
+
+
+def test_single_env_add_matches_add_batch():
+    """add() has a scalar fast path; it must leave exactly the state add_batch() leaves."""
+    fast = ReplayBuffer(40, (2,), np.float32, n_envs=1)
+    slow = ReplayBuffer(40, (2,), np.float32, n_envs=1)
+
+    rng = np.random.default_rng(3)
+    env = Counter(5)
+    obs = env.reset()[0]
+    for _ in range(150):  # wraps the ring, with both kinds of episode end
+        a = int(rng.integers(2))
+        nxt, r, te, tr, _ = env.step(a)
+        fast.add(obs, a, r, nxt, te, tr)
+        slow.add_batch(obs[None], [a], [r], nxt[None], [te], [tr])
+        obs = env.reset()[0] if te or tr else nxt
+        for name in ("obs", "actions", "rewards", "terminated", "done", "valid", "start", "cursor", "fresh",
+                     "filled"):
+            assert np.array_equal(getattr(fast, name), getattr(slow, name)), name

@@ -135,8 +135,6 @@ class DQNAgent(Agent):
         # Fused Adam: one kernel for all tensors; on a small net it halves the optimizer's CPU time.
         fused = self.device.type in ("cpu", "cuda")
         self.optimizer = torch.optim.Adam(self._params, lr=self.cfg.lr, eps=self.cfg.adam_eps, fused=fused)
-        # Small networks: one forward over [s; s'] costs less than two (per-op overhead dominates).
-        self._fused_forward = kind != "nature_cnn"
         self.buffer: ReplayBuffer | SequenceReplay | None = None
         self.demos: ReplayBuffer | None = None  # a person's transitions, for the large-margin loss
         self.steps = 0  # env steps observed
@@ -251,17 +249,10 @@ class DQNAgent(Agent):
         obs, next_obs = _as_tensor(b.obs, dev), _as_tensor(b.next_obs, dev)
         actions = _as_tensor(b.actions, dev).unsqueeze(1)
         rewards, term = _as_tensor(b.rewards, dev), _as_tensor(b.terminated, dev)
-        if c.double and self._fused_forward:
-            q_all = self.q(torch.cat([obs, next_obs]))
-            q_obs = q_all[: c.batch_size]
-            next_online = q_all[c.batch_size :].detach()
-        else:
-            q_obs = self.q(obs)
-            next_online = None
+        q_obs = self.q(obs)
         q_sa = q_obs.gather(1, actions).squeeze(1)
-        with torch.no_grad():
-            if c.double and next_online is None:
-                next_online = self.q(next_obs)
+        with torch.no_grad():  # (one forward over [s; s'] measured slower: backward then spans both)
+            next_online = self.q(next_obs) if c.double else None
             target = self._td_target(rewards, term, self.target(next_obs), next_online)
         loss = F.smooth_l1_loss(q_sa, target) if c.huber else F.mse_loss(q_sa, target)
         if self.demos is not None and c.demo_margin > 0:

@@ -61,7 +61,6 @@ class DRQNAgent(DQNAgent):
     def __init__(self, observation_space: gym.Space, action_space: gym.Space, hparams: dict[str, Any], *,
                  device: str = "auto", seed: int = 0) -> None:
         super().__init__(observation_space, action_space, hparams, device=device, seed=seed)
-        self._fused_forward = False
         # LSTM states (h, c), each (1, n_envs, lstm_size), for training and greedy acting; see below.
         self._states: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self._fresh: dict[str, set[int]] = {"train": set(), "greedy": set()}  # env indices to zero

@@ -93,9 +93,38 @@ class _StreamStore:
         return obs[..., -1, :, :] if self.stack > 1 else obs  # newest frame of a (k, H, W) stack
 
     def add(self, obs, action: int, reward: float, next_obs, terminated: bool, truncated: bool) -> None:
-        """Store one transition of a single env (``n_envs == 1``)."""
-        self.add_batch(np.asarray(obs)[None], [action], [reward], np.asarray(next_obs)[None],
-                       [terminated], [truncated])
+        """Store one transition of a single env (``n_envs == 1``).
+
+        The same bookkeeping as :meth:`add_batch` with scalar indices: per step it costs a few µs
+        instead of the ~60 µs of a dozen fancy-indexed writes, which adds up over 50 k CartPole steps.
+        """
+        if self.n_envs != 1 or self.stack > 1:
+            self.add_batch(np.asarray(obs)[None], [action], [reward], np.asarray(next_obs)[None],
+                           [terminated], [truncated])
+            return
+        if np.shape(obs) != self.obs_shape:
+            raise RltuiError(f"replay: observations of shape {np.shape(obs)} for a buffer of {self.obs_shape}")
+        s, cur = self.slots, int(self.cursor[0])
+        done = bool(terminated) or bool(truncated)
+        if self.fresh[0]:
+            self.obs[cur, 0] = obs
+            self.start[cur, 0] = True
+        self.actions[cur, 0] = action
+        self.rewards[cur, 0] = reward
+        self.terminated[cur, 0] = bool(terminated)
+        self.done[cur, 0] = done
+        self.valid[cur, 0] = True
+        nxt = (cur + 1) % s
+        self.obs[nxt, 0] = next_obs
+        self.valid[nxt, 0] = False
+        self.start[nxt, 0] = False
+        if done:
+            nxt = (nxt + 1) % s
+            self.valid[nxt, 0] = False
+            self.start[nxt, 0] = False
+        self.cursor[0] = nxt
+        self.fresh[0] = done
+        self.filled[0] = min(s, int(self.filled[0]) + 1 + done)
 
     def add_batch(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
         """Store one step of every env (``next_obs`` holds the true final observations at episode ends)."""

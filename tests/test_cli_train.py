@@ -81,13 +81,21 @@ def test_eval_refuses_another_envs_checkpoint(capsys, tmp_path):
     assert "trained on CliffWalking, not Taxi" in capsys.readouterr().err
 
 
+def _default_sigint() -> None:
+    """A job started in the background by a non-interactive shell inherits SIGINT as *ignored*, and
+    Python then never turns it into KeyboardInterrupt (a terminal's Ctrl-C is never affected). The test
+    must not depend on how its runner was launched, so the child starts with the default disposition."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_cleanly_and_saves(tmp_path):
     data = tmp_path / "data"
     out = tmp_path / "big.npz"
     env = {**os.environ, "RLTUI_DATA": str(data)}
     proc = subprocess.Popen([sys.executable, "-m", "rltui", "train", "FrozenLake8x8", "--algo", "q", "--steps",
                              "1000000000", "--eval-every", "0", "--out", str(out)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
     deadline = time.monotonic() + 90
     started = False
     while time.monotonic() < deadline and not started:

@@ -171,3 +171,21 @@ def test_single_env_add_matches_add_batch():
         for name in ("obs", "actions", "rewards", "terminated", "done", "valid", "start", "cursor", "fresh",
                      "filled"):
             assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+
+
+def test_n_step_returns_stop_at_episode_ends():
+    rng = np.random.default_rng(4)
+    buf = ReplayBuffer(300, (2,), np.float32, n_envs=2)
+    drive(buf, [Counter(20), Counter(21)], 600, rng)
+    gamma, n = 0.9, 3
+    b = buf.sample(512, rng, n_step=n, gamma=gamma)
+    t, t_next = b.obs[:, 1].astype(int), b.next_obs[:, 1].astype(int)
+    m = t_next - t  # rewards summed
+    assert np.array_equal(b.next_obs[:, 0], b.obs[:, 0])  # never past the episode
+    assert m.min() >= 1 and m.max() == n and (m < n).any()  # cut short at episode ends
+    expected = np.array([sum(gamma**k * (ti + k + 1) for k in range(mi)) for ti, mi in zip(t, m)])
+    assert np.allclose(b.rewards, expected, rtol=1e-5)
+    assert np.allclose(b.discounts, gamma**m)
+    # even episodes terminate (no bootstrap), odd ones are truncated (bootstrap)
+    assert b.terminated[(b.obs[:, 0] % 2) == 0].any()
+    assert np.all(b.terminated[(b.obs[:, 0] % 2) == 1] == 0)

@@ -33,9 +33,10 @@ class Batch:
 
     obs: np.ndarray
     actions: np.ndarray  # int64 (B,)
-    rewards: np.ndarray  # float32 (B,)
+    rewards: np.ndarray  # float32 (B,): the (discounted n-step) return until next_obs
     next_obs: np.ndarray
     terminated: np.ndarray  # float32 (B,): 1 where the episode really ended (no bootstrap)
+    discounts: np.ndarray | None = None  # float32 (B,): γ^m for an m-step return (None: one step)
 
 
 @dataclass
@@ -218,15 +219,33 @@ class _StreamStore:
 class ReplayBuffer(_StreamStore):
     """Uniform replay of single transitions for DQN (see the module docstring for the layout)."""
 
-    def sample(self, batch_size: int, rng: np.random.Generator) -> Batch:
+    def sample(self, batch_size: int, rng: np.random.Generator, n_step: int = 1, gamma: float = 0.99) -> Batch:
+        """``batch_size`` transitions; with ``n_step > 1``, n-step returns (Sutton & Barto ch. 7).
+
+        An n-step sample sums ``γ^k r_{t+k}`` along its env's stream until ``n_step`` rewards, the
+        episode's end or the newest stored step, whichever comes first, and bootstraps from the
+        observation after the last one (``discounts`` holds ``γ^m`` for the ``m`` rewards summed).
+        """
         slot, env = self.sample_slots(batch_size, rng)
-        return Batch(
-            obs=self.stacks(slot, env),
-            actions=self.actions[slot, env],
-            rewards=self.rewards[slot, env],
-            next_obs=self.stacks((slot + 1) % self.slots, env),
-            terminated=self.terminated[slot, env],
-        )
+        if n_step <= 1:
+            return Batch(self.stacks(slot, env), self.actions[slot, env], self.rewards[slot, env],
+                         self.stacks((slot + 1) % self.slots, env), self.terminated[slot, env])
+        ret = np.zeros(batch_size, np.float32)
+        disc = np.ones(batch_size, np.float32)
+        term = np.zeros(batch_size, np.float32)
+        last = slot.copy()
+        alive = np.ones(batch_size, bool)
+        for k in range(n_step):
+            at = (slot + k) % self.slots
+            if k:  # the stream goes on only through stored, non-final transitions
+                alive &= self.valid[at, env]
+            ret += np.where(alive, disc * self.rewards[at, env], 0.0).astype(np.float32)
+            term = np.where(alive, self.terminated[at, env], term)
+            last = np.where(alive, at, last)
+            disc = np.where(alive, disc * gamma, disc).astype(np.float32)
+            alive &= ~self.done[at, env]
+        return Batch(self.stacks(slot, env), self.actions[slot, env], ret,
+                     self.stacks((last + 1) % self.slots, env), term, disc)
 
 
 class SequenceReplay(_StreamStore):

@@ -154,3 +154,17 @@ def test_a_loaded_agent_refills_its_replay_before_learning(tmp_path):
     assert agent.updates == 201  # nothing new yet: 199 fresh transitions < learning_starts
     agent.observe(obs, 0, 1.0, obs, False, False)
     assert agent.updates == 202
+
+
+@pytest.mark.parametrize("dueling", [True, False])
+def test_numpy_acting_matches_the_torch_network_as_it_learns(dueling):
+    agent = make_agent("dqn", CARTPOLE, TWO, {"hidden": "32,32", "dueling": dueling, "learning_starts": 64,
+                                               "batch_size": 32, "train_freq": 1}, device="cpu", seed=0)
+    obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    for t in range(100):  # updates change the parameters in place; the numpy views must follow
+        agent.observe(obs[t % 16], t % 2, 1.0, obs[(t + 1) % 16], False, t % 20 == 19)
+    assert agent.updates > 0
+    with torch.no_grad():
+        expected = agent.q(torch.as_tensor(obs)).numpy()
+    assert np.allclose(agent.q.numpy_q(obs), expected, atol=1e-5)
+    assert [agent.act(o, explore=False) for o in obs] == list(expected.argmax(1))

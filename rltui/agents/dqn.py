@@ -191,9 +191,12 @@ class DQNAgent(Agent):
             raise RltuiError(f"epsilon must be in [0, 1], not {value}")
         self._pinned_eps = value
 
-    @torch.inference_mode()
     def _greedy_q(self, obs: np.ndarray) -> np.ndarray:
-        return self.q(_as_tensor(obs, self.device)).cpu().numpy()
+        q = self.q.numpy_q(obs)  # the MLP on a CPU: numpy, ~10x less overhead per action
+        if q is not None:
+            return q
+        with torch.inference_mode():
+            return self.q(_as_tensor(obs, self.device)).cpu().numpy()
 
     def act(self, obs: Any, explore: bool = True, action_mask: np.ndarray | None = None) -> int:
         if explore and self.rng.random() < self.epsilon:  # no forward pass for a random action

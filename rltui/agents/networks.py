@@ -147,22 +147,31 @@ def mlp(in_dim: int, sizes: tuple[int, ...]) -> tuple[nn.Sequential, int]:
 
 
 class QHead(nn.Module):
-    """Linear Q head, or the dueling head ``V + A − mean(A)``."""
+    """Linear Q head, or the dueling head ``V + A − mean(A)``.
+
+    The dueling head computes V and A with one linear layer of ``1 + n_actions`` outputs (the same
+    function as two layers, one matrix product fewer per forward pass).
+    """
 
     def __init__(self, in_dim: int, n_actions: int, dueling: bool) -> None:
         super().__init__()
         self.dueling = dueling
-        if dueling:
-            self.value = nn.Linear(in_dim, 1)
-            self.advantage = nn.Linear(in_dim, n_actions)
-        else:
-            self.q = nn.Linear(in_dim, n_actions)
+        self.out = nn.Linear(in_dim, n_actions + 1 if dueling else n_actions)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.out.forward(x)
         if not self.dueling:
-            return self.q(x)
-        a = self.advantage(x)
-        return self.value(x) + a - a.mean(dim=-1, keepdim=True)
+            return y
+        a = y[..., 1:]
+        return y[..., :1] + a - a.mean(dim=-1, keepdim=True)
+
+
+def _run(layers: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+    """``layers(x)`` calling each layer's ``forward`` directly: no hooks are used here, and skipping
+    ``nn.Module.__call__``'s hook dispatch saves ~10 % of a small network's update on a CPU."""
+    for layer in layers:
+        x = layer.forward(x)
+    return x
 
 
 class QNetwork(nn.Module):
@@ -173,9 +182,37 @@ class QNetwork(nn.Module):
         self.encoder, width, self.kind = build_encoder(obs_space)
         self.trunk, width = mlp(width, hidden)
         self.head = QHead(width, n_actions, dueling)
+        self._numpy: tuple[int, list[tuple[np.ndarray, np.ndarray]]] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.trunk(self.encoder(x)))
+        return self.head.forward(_run(self.trunk, self.encoder.forward(x)))
+
+    def numpy_q(self, obs: np.ndarray) -> np.ndarray | None:
+        """Q for a batch of vector observations computed in numpy, or None where that does not apply.
+
+        For the MLP on a CPU, one greedy action through torch costs ~40-60 µs of dispatch for a few
+        thousand multiply-adds; numpy on views of the same parameter memory (the optimizer updates it in
+        place, so the views stay current) takes a few µs. Only used when acting, never for learning.
+        """
+        if self.kind != "mlp" or self.head.out.weight.device.type != "cpu":
+            return None
+        linears = [m for m in self.trunk if isinstance(m, nn.Linear)] + [self.head.out]
+        key = linears[0].weight.data_ptr()
+        if self._numpy is None or self._numpy[0] != key:
+            views = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in linears]
+            self._numpy = (key, views)
+        views = self._numpy[1]
+        x = obs.reshape(len(obs), -1).astype(np.float32, copy=False)
+        if self.encoder.scale != 1.0:
+            x = x * np.float32(self.encoder.scale)
+        for w, b in views[:-1]:
+            x = np.maximum(x @ w.T + b, 0.0)
+        w, b = views[-1]
+        y = x @ w.T + b
+        if not self.head.dueling:
+            return y
+        a = y[:, 1:]
+        return y[:, :1] + a - a.mean(axis=1, keepdims=True)
 
 
 class RecurrentQNetwork(nn.Module):
@@ -197,5 +234,5 @@ class RecurrentQNetwork(nn.Module):
     def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """``x``: (B, T, *obs); returns Q (B, T, n_actions) and the LSTM state after the last step."""
-        out, state = self.lstm(self.trunk(self.encoder(x)), state)
-        return self.head(out), state
+        out, state = self.lstm(_run(self.trunk, self.encoder.forward(x)), state)
+        return self.head.forward(out), state

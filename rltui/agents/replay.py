@@ -230,20 +230,18 @@ class ReplayBuffer(_StreamStore):
         if n_step <= 1:
             return Batch(self.stacks(slot, env), self.actions[slot, env], self.rewards[slot, env],
                          self.stacks((slot + 1) % self.slots, env), self.terminated[slot, env])
-        ret = np.zeros(batch_size, np.float32)
-        disc = np.ones(batch_size, np.float32)
-        term = np.zeros(batch_size, np.float32)
-        last = slot.copy()
-        alive = np.ones(batch_size, bool)
-        for k in range(n_step):
-            at = (slot + k) % self.slots
-            if k:  # the stream goes on only through stored, non-final transitions
-                alive &= self.valid[at, env]
-            ret += np.where(alive, disc * self.rewards[at, env], 0.0).astype(np.float32)
-            term = np.where(alive, self.terminated[at, env], term)
-            last = np.where(alive, at, last)
-            disc = np.where(alive, disc * gamma, disc).astype(np.float32)
-            alive &= ~self.done[at, env]
+        steps = (slot[:, None] + np.arange(n_step)) % self.slots  # (B, n) slots along the stream
+        envs = env[:, None]
+        done = self.done[steps, envs]
+        # step k counts while steps 1..k are stored transitions and none before k ended the episode
+        alive = np.cumprod(self.valid[steps, envs] | (np.arange(n_step) == 0), axis=1, dtype=bool)
+        alive[:, 1:] &= np.cumsum(done, axis=1)[:, :-1] == 0
+        m = alive.sum(axis=1)  # rewards summed, >= 1
+        powers = (gamma ** np.arange(n_step)).astype(np.float32)
+        ret = (self.rewards[steps, envs] * powers * alive).sum(axis=1, dtype=np.float32)
+        last = steps[np.arange(batch_size), m - 1]
+        term = self.terminated[last, env]
+        disc = (gamma ** m).astype(np.float32)
         return Batch(self.stacks(slot, env), self.actions[slot, env], ret,
                      self.stacks((last + 1) % self.slots, env), term, disc)
 

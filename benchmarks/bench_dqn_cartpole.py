@@ -4,7 +4,7 @@
     python benchmarks/bench_dqn_cartpole.py [--seeds 0,1,2] [--no-sb3]
 
 For each seed it trains rltui's DQN through the product's Trainer with the shipped preset
-(``rltui/presets/dqn.toml`` [env.CartPole], 50 k steps), then SB3's DQN with RL-Zoo's CartPole-v1
+(``rltui/presets/dqn.toml`` [env.CartPole]: 30 k steps), then SB3's DQN with RL-Zoo's CartPole-v1
 settings (50 k steps). Both *final* agents (no early stop, no best-checkpoint picking) play 20 greedy
 episodes on the same seeds (1000000 + i). Reported: training wall-clock, final mean ± std and min, and
 whether the final mean reaches 475 (Gymnasium's bar). rltui picks its torch threads itself (one for
@@ -40,12 +40,12 @@ RL_ZOO_STEPS = 50_000
 
 
 def run_rltui(seed: int, data_dir: str) -> tuple[float, list[float], int]:
-    from rltui.training.config import TrainConfig
+    from rltui.training.config import TrainConfig, default_steps
     from rltui.training.evaluation import evaluate
     from rltui.training.trainer import Trainer
 
-    config = TrainConfig("CartPole", "dqn", steps=50_000, seed=seed, device="cpu", eval_every=0,
-                         data_dir=data_dir)
+    steps = default_steps("CartPole", "dqn")
+    config = TrainConfig("CartPole", "dqn", steps=steps, seed=seed, device="cpu", eval_every=0, data_dir=data_dir)
     trainer = Trainer(config)
     t0 = time.perf_counter()
     finished = trainer.run()
@@ -98,12 +98,12 @@ def main() -> None:
     theirs: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as data_dir:
         for seed in seeds:  # interleaved, so load on a shared machine hits both alike
-            elapsed, returns, _ = run_rltui(seed, data_dir)
-            print(line("rltui", seed, elapsed, returns), flush=True)
+            elapsed, returns, steps = run_rltui(seed, data_dir)
+            print(line("rltui", seed, elapsed, returns) + f"  ({steps:,} steps)", flush=True)
             mine.append((elapsed, float(np.mean(returns))))
             if not args.no_sb3:
                 elapsed, returns = run_sb3(seed, args.sb3_threads)
-                print(line("SB3", seed, elapsed, returns), flush=True)
+                print(line("SB3", seed, elapsed, returns) + f"  ({RL_ZOO_STEPS:,} steps)", flush=True)
                 theirs.append((elapsed, float(np.mean(returns))))
     print(f"load average at the end: {load_average()}")
     for name, rows in (("rltui", mine), ("SB3", theirs)):

@@ -71,6 +71,45 @@ def test_encoders_are_shared_with_dqn(shape):
     assert agent.updates > 0 and np.isfinite(agent.metrics()["loss"])
 
 
+class _NamedQ(torch.nn.Module):
+    """A stand-in target network whose Q for every action is the step number named in the observation."""
+
+    def forward(self, obs, state=None):
+        return obs[..., 1:2].expand(*obs.shape[:-1], 2), None
+
+
+def test_n_step_targets_follow_the_sequence_and_stop_at_episode_ends():
+    gamma, n, burn_in, seq_len = 0.5, 3, 2, 4
+    agent = make_agent("drqn", MASKED, TWO, {"n_step": n, "gamma": gamma, "burn_in": burn_in, "seq_len": seq_len,
+                                             "batch_size": 256, "learning_starts": 10**6}, device="cpu", seed=0)
+    lengths, terminates = {1: 5, 2: 7, 3: 4}, {1: True, 2: False, 3: True}  # episode 2 is truncated
+    for ep, length in lengths.items():  # observations (episode, step); reward t + 1 for the step from t
+        for t in range(length):
+            end = t + 1 == length
+            agent.observe(np.array([ep, t], np.float32), 0, t + 1.0, np.array([ep, t + 1], np.float32),
+                          end and terminates[ep], end and not terminates[ep])
+    agent.target = _NamedQ()
+    seen = {}
+    td_target = agent._td_target
+    agent._td_target = lambda *args: seen.setdefault("target", td_target(*args))
+    sample = agent.buffer.sample
+    agent.buffer.sample = lambda *args: seen.setdefault("batch", sample(*args))
+    agent._update()
+    b, target = seen["batch"], seen["target"].numpy()
+    checked = 0
+    for row in range(len(target)):
+        for j in range(seq_len):
+            if not b.mask[row, burn_in + j]:
+                continue
+            ep, t = b.obs[row, burn_in + j].astype(int)
+            m = min(n, lengths[ep] - t)  # the return never runs past the episode's end
+            ret = sum(gamma**i * (t + i + 1) for i in range(m))
+            bootstrap = not (t + m == lengths[ep] and terminates[ep])
+            assert target[row, j] == pytest.approx(ret + bootstrap * gamma**m * (t + m), rel=1e-5)
+            checked += 1
+    assert checked > 100
+
+
 def test_sequence_hyperparameters_are_checked():
     with pytest.raises(RltuiError, match="unknown hyperparameter"):
         make_agent("drqn", MASKED, TWO, {"frame_dedup": True})

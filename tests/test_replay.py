@@ -189,3 +189,41 @@ def test_n_step_returns_stop_at_episode_ends():
     # even episodes terminate (no bootstrap), odd ones are truncated (bootstrap)
     assert b.terminated[(b.obs[:, 0] % 2) == 0].any()
     assert np.all(b.terminated[(b.obs[:, 0] % 2) == 1] == 0)
+
+
+@pytest.mark.parametrize("n_envs", [1, 2])
+def test_sequence_n_step_returns_stop_at_episode_ends(n_envs):
+    rng = np.random.default_rng(5)
+    length, n, gamma = 6, 3, 0.9
+    buf = SequenceReplay(200, (2,), np.float32, n_envs=n_envs, length=length)
+    finals, newest = set(), {}  # (episode, step) of every episode's final observation; each env's newest
+
+    def on_step(obs, actions, next_obs, term, trunc):
+        for o, end in zip(next_obs, term | trunc):
+            newest[int(o[0]) // 1000] = tuple(o)
+            if end:
+                finals.add(tuple(o))
+
+    drive(buf, [Counter(30 + i, max_len=5) for i in range(n_envs)], 500, rng, on_step)
+    b = buf.sample(1024, rng, n_step=n, gamma=gamma)
+    assert b.obs.shape == (1024, length + n, 2) and b.rewards.shape == b.boot.shape == (1024, length)
+    real = b.mask.astype(bool)
+    episode, t = b.obs[..., 0], b.obs[..., 1].astype(int)
+    rows = np.arange(1024)[:, None]
+    boot_episode, boot_t = episode[rows, b.boot], t[rows, b.boot]
+    m = np.where(real, boot_t - t[:, :length], 0)  # rewards summed, read off the observations' names
+    assert np.array_equal(boot_episode[real], episode[:, :length][real])  # never into the next episode
+    assert m[real].min() >= 1 and m.max() == n and (m[real] < n).any()
+    expected = sum(gamma**i * (t[:, :length] + i + 1) * (i < m) for i in range(n))  # Counter's reward: t + 1
+    assert np.allclose(b.rewards[real], expected[real], rtol=1e-5)
+    assert np.allclose(b.discounts[real], (gamma**m)[real])
+    assert not b.rewards[~real].any()
+    # A return stops short only at its episode's end (or the newest stored step), and only a terminated
+    # episode's end (even episodes; odd ones are truncated) cuts the bootstrap.
+    boot = np.array([[(e, s) for e, s in zip(be, bt)] for be, bt in zip(boot_episode, boot_t)], float)
+    ended = np.array([[tuple(x) in finals for x in row] for row in boot])
+    at_newest = np.array([[tuple(x) == newest.get(int(x[0]) // 1000) for x in row] for row in boot])
+    assert np.all((ended | at_newest)[real & (m < n)])
+    assert np.array_equal(b.terminated[real] == 1, (ended & (boot_episode % 2 == 0))[real])
+    one = buf.sample(8, rng)  # one-step sequences are as before: no look-ahead
+    assert one.obs.shape == (8, length + 1, 2) and one.boot is None and one.discounts is None

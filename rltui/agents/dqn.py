@@ -71,8 +71,11 @@ class DeepConfig:
     adam_eps: float = 1e-8
     threads: int = 0  # torch CPU threads; 0 picks (see rltui.agents.torch_utils)
     demo_margin: float = 0.8  # DQfD's large margin when pre-training on a person's demos (0: TD only)
+    n_step: int = 1  # bootstrap after n rewards (n-step returns) instead of one
 
     def check(self) -> str | None:
+        if self.n_step < 1:
+            return f"n_step must be >= 1, not {self.n_step}"
         if self.lr <= 0 or (self.lr_final is not None and self.lr_final < 0):
             return "lr must be > 0 and lr_final >= 0"
         if not 0 <= self.gamma <= 1:
@@ -101,12 +104,6 @@ class DQNConfig(DeepConfig):
     """DQN hyperparameters (see :class:`DeepConfig`)."""
 
     frame_dedup: bool = True  # store each frame of a frame stack once (pixel envs)
-    n_step: int = 1  # bootstrap after n rewards (n-step returns) instead of one
-
-    def check(self) -> str | None:
-        if self.n_step < 1:
-            return f"n_step must be >= 1, not {self.n_step}"
-        return super().check()
 
 
 def _as_tensor(x: np.ndarray, device: torch.device) -> torch.Tensor:

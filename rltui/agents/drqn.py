@@ -11,7 +11,8 @@ It sees one observation per step, no frame stack, and remembers the rest:
   zero LSTM state. The first ``burn_in`` steps only warm that state (no gradient, no loss: R2D2's
   burn-in, Kapturowski et al. 2019); the loss covers the next ``seq_len`` steps, masked where the
   episode ended. Targets are double-Q with a target network, as in DQN, computed along the same
-  sequence so the target LSTM sees the same history.
+  sequence so the target LSTM sees the same history; with ``n_step > 1`` each step's target sums up to
+  ``n`` rewards along the sequence before it bootstraps (R2D2's n-step returns), cut at episode ends.
 
 Everything else (ε and learning-rate schedules, train frequency, target updates, checkpoints) is DQN's.
 """
@@ -130,9 +131,9 @@ class DRQNAgent(DQNAgent):
     # ---- learning on sequences -------------------------------------------------------------------
     def _update(self) -> None:
         c, dev = self.cfg, self.device
-        b = self.buffer.sample(c.batch_size, self.rng)
-        obs = _as_tensor(b.obs, dev)  # (B, L + 1, ...)
-        k = c.burn_in
+        b = self.buffer.sample(c.batch_size, self.rng, c.n_step, c.gamma)
+        obs = _as_tensor(b.obs, dev)  # (B, L + n_step, ...)
+        k, n = c.burn_in, c.seq_len
         actions = _as_tensor(b.actions[:, k:], dev).unsqueeze(2)
         rewards, term = _as_tensor(b.rewards[:, k:], dev), _as_tensor(b.terminated[:, k:], dev)
         mask = _as_tensor(b.mask[:, k:], dev)
@@ -141,10 +142,16 @@ class DRQNAgent(DQNAgent):
             state = None
             if k > 0:  # burn-in: warm the online LSTM without gradients
                 _, state = self.q(obs[:, :k])
-        q_online, _ = self.q(obs[:, k:], state)  # (B, seq_len + 1, A)
-        q_sa = q_online[:, :-1].gather(2, actions).squeeze(2)
+        q_online, _ = self.q(obs[:, k:], state)  # (B, seq_len + n_step, A)
+        q_sa = q_online[:, :n].gather(2, actions).squeeze(2)
         with torch.no_grad():
-            target = self._td_target(rewards, term, q_target[:, k + 1 :], q_online[:, 1:].detach())
+            if b.boot is None:  # one-step targets bootstrap from the next step
+                next_target, next_online, discounts = q_target[:, k + 1 : k + n + 1], q_online[:, 1 : n + 1], None
+            else:  # n-step: from the observation after each return's last step
+                boot = _as_tensor(b.boot[:, k:], dev).unsqueeze(2).expand(-1, -1, q_target.shape[2])
+                next_target, next_online = q_target.gather(1, boot), q_online.gather(1, boot - k)
+                discounts = _as_tensor(b.discounts[:, k:], dev)
+            target = self._td_target(rewards, term, next_target, next_online.detach(), discounts)
         per_step = (F.smooth_l1_loss if c.huber else F.mse_loss)(q_sa, target, reduction="none")
         real = mask.sum().clamp(min=1.0)
         self._optimize((per_step * mask).sum() / real, (q_sa.detach() * mask).sum() / real)

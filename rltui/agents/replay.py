@@ -45,14 +45,19 @@ class SequenceBatch:
 
     ``obs[:, j + 1]`` is the next observation of step ``j``. ``mask[:, j]`` is 1 for real steps of the
     sampled episode and 0 for padding after it ended (or where the stored stream stops); the first
-    ``burn_in`` steps only warm the LSTM and are left out of the loss by the agent.
+    ``burn_in`` steps only warm the LSTM and are left out of the loss by the agent. With n-step returns
+    ``rewards[:, j]`` is the discounted sum of up to n rewards from step ``j``, ``obs`` runs ``n - 1``
+    steps further than the ``L`` steps (the last returns look ahead into them) and ``boot[:, j]`` says
+    which observation the return bootstraps from.
     """
 
     obs: np.ndarray
     actions: np.ndarray  # int64 (B, L)
     rewards: np.ndarray  # float32 (B, L)
-    terminated: np.ndarray  # float32 (B, L)
+    terminated: np.ndarray  # float32 (B, L): 1 where the episode really ended before the bootstrap
     mask: np.ndarray  # float32 (B, L)
+    boot: np.ndarray | None = None  # int64 (B, L): index in ``obs`` to bootstrap from (None: j + 1)
+    discounts: np.ndarray | None = None  # float32 (B, L): γ^m for an m-step return (None: one step)
 
 
 class _StreamStore:
@@ -261,26 +266,50 @@ class SequenceReplay(_StreamStore):
             raise RltuiError(f"sequence length {length} does not fit a replay of {self.slots} slots per env")
         self.length = length
 
-    def sample(self, batch_size: int, rng: np.random.Generator) -> SequenceBatch:
-        L, s = self.length, self.slots
+    def sample(self, batch_size: int, rng: np.random.Generator, n_step: int = 1, gamma: float = 0.99
+               ) -> SequenceBatch:
+        """``batch_size`` sequences of ``length`` steps; with ``n_step > 1``, n-step returns along them.
+
+        Step ``j``'s return sums ``γ^i r_{j+i}`` over its next ``n_step`` steps, as
+        :meth:`ReplayBuffer.sample` does for one transition: it stops at the episode's last transition
+        (bootstrapping from the final observation if the episode was only truncated) or at the newest
+        stored step, never crossing into the next episode. So that the last steps of the sequence get
+        full n-step returns too, ``n_step - 1`` more steps are read after it.
+        """
+        L, s, n = self.length, self.slots, max(1, n_step)
+        T = L + n - 1  # steps read: the sequence, then the look-ahead of its last returns
         slot, env = self.sample_slots(batch_size, rng)
-        steps = (slot[:, None] + np.arange(L + 1)) % s  # (B, L + 1) slots of obs
+        steps = (slot[:, None] + np.arange(T + 1)) % s  # (B, T + 1) slots of obs
         envs = env[:, None]
-        valid = self.valid[steps[:, :L], envs]
-        done = self.done[steps[:, :L], envs]
+        valid = self.valid[steps[:, :T], envs]
+        done = self.done[steps[:, :T], envs]
         # A step is real while every step before it in the sequence was a non-final transition.
         ended_before = np.concatenate([np.zeros((batch_size, 1), bool), np.cumsum(done, 1)[:, :-1] > 0], 1)
         # ...and while the stream is unbroken: stop at the newest (pending) slot of the env.
-        within = np.arange(L)[None] < ((self.cursor[env] - slot) % s)[:, None]
-        mask = valid & ~ended_before & within
+        within = np.arange(T)[None] < ((self.cursor[env] - slot) % s)[:, None]
+        mask = valid & ~ended_before & within  # a prefix of ones along each row
         obs_mask = np.concatenate([mask[:, :1], mask], 1)  # obs j+1 is needed where step j is real
         obs = self.obs[steps, envs]
         obs = obs * obs_mask.reshape(*obs_mask.shape, *([1] * (obs.ndim - 2))).astype(obs.dtype)
         m = mask.astype(np.float32)
+        rewards = self.rewards[steps[:, :T], envs] * m
+        terminated = self.terminated[steps[:, :T], envs] * m
+        if n == 1:
+            return SequenceBatch(obs=obs, actions=self.actions[steps[:, :L], envs] * mask, rewards=rewards,
+                                 terminated=terminated, mask=m)
+        # Windows of n steps from each of the L steps: real ones are a prefix, m_j of them.
+        window = np.arange(L)[:, None] + np.arange(n)  # (L, n)
+        alive = m[:, window]  # (B, L, n)
+        count = alive.sum(axis=2).astype(np.int64)  # m_j: rewards in step j's return (0 on padding)
+        powers = (gamma ** np.arange(n)).astype(np.float32)
+        returns = (rewards[:, window] * powers).sum(axis=2, dtype=np.float32)
+        last = np.arange(L)[None] + np.maximum(count, 1) - 1  # the return's last step
         return SequenceBatch(
             obs=obs,
-            actions=self.actions[steps[:, :L], envs] * mask,
-            rewards=self.rewards[steps[:, :L], envs] * m,
-            terminated=self.terminated[steps[:, :L], envs] * m,
-            mask=m,
+            actions=self.actions[steps[:, :L], envs] * mask[:, :L],
+            rewards=returns,
+            terminated=np.take_along_axis(terminated, last, axis=1),
+            mask=m[:, :L],
+            boot=last + 1,
+            discounts=(gamma ** count).astype(np.float32),
         )

@@ -168,3 +168,61 @@ def test_numpy_acting_matches_the_torch_network_as_it_learns(dueling):
         expected = agent.q(torch.as_tensor(obs)).numpy()
     assert np.allclose(agent.q.numpy_q(obs), expected, atol=1e-5)
     assert [agent.act(o, explore=False) for o in obs] == list(expected.argmax(1))
+
+
+@pytest.mark.parametrize("hp", [
+    {"dueling": True, "double": True, "huber": True, "n_step": 3, "max_grad_norm": 0.5},
+    {"dueling": False, "double": False, "huber": False, "n_step": 1, "max_grad_norm": 0.0},
+    {"dueling": True, "double": False, "huber": True, "n_step": 1, "max_grad_norm": 10.0, "hidden": ""},
+])
+def test_written_out_mlp_gradients_train_like_autograd(hp):
+    """The MLP's update without autograd (rltui.agents.mlp_grad) takes the same steps as autograd's."""
+    hp = {"hidden": "32,32", "learning_starts": 64, "batch_size": 32, "train_freq": 1,
+          "target_update_interval": 10, "lr": 0.01, **hp}
+    fast, slow = (make_agent("dqn", CARTPOLE, TWO, hp, device="cpu", seed=0) for _ in range(2))
+    assert fast._mlp_grad is not None
+    slow._mlp_grad = None  # the autograd path
+    obs = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+    for t in range(200):
+        for agent in (fast, slow):
+            agent.observe(obs[t % 50], t % 2, float(t % 3), obs[(t + 1) % 50], t % 17 == 16, t % 23 == 22)
+    assert fast.updates == slow.updates > 100
+    for a, b in zip(fast.q.parameters(), slow.q.parameters()):
+        assert torch.allclose(a, b, atol=1e-4), (a - b).abs().max()
+    for a, b in zip(fast.target.parameters(), slow.target.parameters()):
+        assert torch.allclose(a, b, atol=1e-4)
+    assert fast.metrics()["loss"] == pytest.approx(slow.metrics()["loss"], rel=1e-3)
+    assert fast.metrics()["q_mean"] == pytest.approx(slow.metrics()["q_mean"], rel=1e-3, abs=1e-4)
+
+
+def test_adam_step_takes_the_same_step_as_the_optimizer():
+    from rltui.agents.torch_utils import adam_step
+
+    nets = [torch.nn.Linear(5, 3) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    opts = [torch.optim.Adam(net.parameters(), lr=0.01, eps=1e-6, fused=True) for net in nets]
+    x = torch.randn(8, 5)
+    for i in range(5):
+        for net, opt, step in zip(nets, opts, (opts[0].step, lambda: adam_step(opts[1]))):
+            opt.zero_grad()
+            net(x * (i + 1)).square().sum().backward()
+            step()
+        if i == 0:  # the first step makes the optimizer's state; from then on the kernel is called directly
+            opts[1].step = lambda *a, **k: pytest.fail("adam_step went through optimizer.step")
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        assert torch.equal(a, b)
+    assert opts[1].state_dict()["state"][0]["step"] == 5
+
+
+def test_numpy_acting_follows_parameters_that_move_to_new_memory():
+    agent = make_agent("dqn", CARTPOLE, TWO, {"hidden": "16"}, device="cpu", seed=0)
+    obs = np.random.default_rng(1).normal(size=(8, 4)).astype(np.float32)
+    agent.q.numpy_q(obs)  # views made
+    other = make_agent("dqn", CARTPOLE, TWO, {"hidden": "16"}, device="cpu", seed=1)
+    agent.q.load_state_dict(other.q.state_dict(), assign=True)  # new parameter tensors
+    with torch.no_grad():
+        assert np.allclose(agent.q.numpy_q(obs), other.q(torch.as_tensor(obs)).numpy(), atol=1e-6)
+    agent.q.double().float()  # .to() and the like also give new memory
+    agent.q.head.out.bias.data += 1.0
+    with torch.no_grad():
+        assert np.allclose(agent.q.numpy_q(obs), agent.q(torch.as_tensor(obs)).numpy(), atol=1e-6)

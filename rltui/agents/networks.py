@@ -160,10 +160,13 @@ class QHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.out.forward(x)
-        if not self.dueling:
-            return y
-        a = y[..., 1:]
-        return y[..., :1] + a - a.mean(dim=-1, keepdim=True)
+        return dueling_q(y) if self.dueling else y
+
+
+def dueling_q(y: torch.Tensor) -> torch.Tensor:
+    """The dueling head's Q-values ``V + A − mean(A)`` from its raw outputs ``y = [V, A_1..A_n]``."""
+    a = y[..., 1:]
+    return y[..., :1] + a - a.mean(dim=-1, keepdim=True)
 
 
 def _run(layers: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
@@ -182,7 +185,7 @@ class QNetwork(nn.Module):
         self.encoder, width, self.kind = build_encoder(obs_space)
         self.trunk, width = mlp(width, hidden)
         self.head = QHead(width, n_actions, dueling)
-        self._numpy: tuple[int, list[tuple[np.ndarray, np.ndarray]]] | None = None
+        self._numpy: tuple | None = None  # numpy_q's views, made on first use
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head.forward(_run(self.trunk, self.encoder.forward(x)))
@@ -192,27 +195,47 @@ class QNetwork(nn.Module):
 
         For the MLP on a CPU, one greedy action through torch costs ~40-60 µs of dispatch for a few
         thousand multiply-adds; numpy on views of the same parameter memory (the optimizer updates it in
-        place, so the views stay current) takes a few µs. Only used when acting, never for learning.
+        place, so the views stay current) takes ~10 µs. Only used when acting, never for learning.
+        The views are made on the first call and dropped whenever the parameters may have moved to new
+        memory (``.to()`` and the like, ``load_state_dict``), so a call costs no module look-ups.
         """
-        if self.kind != "mlp" or self.head.out.weight.device.type != "cpu":
+        cache = self._numpy
+        if cache is None:
+            cache = self._numpy = self._numpy_views()
+        if not cache:
             return None
-        linears = [m for m in self.trunk if isinstance(m, nn.Linear)] + [self.head.out]
-        key = linears[0].weight.data_ptr()
-        if self._numpy is None or self._numpy[0] != key:
-            views = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in linears]
-            self._numpy = (key, views)
-        views = self._numpy[1]
+        views, scale, dueling = cache
         x = obs.reshape(len(obs), -1).astype(np.float32, copy=False)
-        if self.encoder.scale != 1.0:
-            x = x * np.float32(self.encoder.scale)
-        for w, b in views[:-1]:
-            x = np.maximum(x @ w.T + b, 0.0)
-        w, b = views[-1]
-        y = x @ w.T + b
-        if not self.head.dueling:
+        if scale != 1.0:
+            x = x * np.float32(scale)
+        for wt, b in views[:-1]:
+            x = x @ wt
+            x += b
+            np.maximum(x, 0.0, out=x)
+        wt, b = views[-1]
+        y = x @ wt
+        y += b
+        if not dueling:
             return y
         a = y[:, 1:]
-        return y[:, :1] + a - a.mean(axis=1, keepdims=True)
+        return y[:, :1] + a - a.sum(axis=1, keepdims=True) * np.float32(1.0 / a.shape[1])
+
+    def _numpy_views(self) -> tuple[list[tuple[np.ndarray, np.ndarray]], float, bool] | tuple[()]:
+        """(transposed weight, bias) views per linear layer, the input scale and the head's kind; ``()``
+        where :meth:`numpy_q` does not apply (not an MLP, or not on a CPU)."""
+        if self.kind != "mlp" or self.head.out.weight.device.type != "cpu":
+            return ()
+        linears = [m for m in self.trunk if isinstance(m, nn.Linear)] + [self.head.out]
+        views = [(m.weight.detach().numpy().T, m.bias.detach().numpy()) for m in linears]
+        return views, float(self.encoder.scale), bool(self.head.dueling)
+
+    def _apply(self, fn, recurse=True):  # .to(), .cuda(), .float(), ...: parameters may get new memory
+        self._numpy = None
+        return super()._apply(fn, recurse)
+
+    def _load_from_state_dict(self, *args, **kwargs):  # load_state_dict(assign=True) replaces parameters
+        self._numpy = None
+        super()._load_from_state_dict(*args, **kwargs)
 
 
 class RecurrentQNetwork(nn.Module):

@@ -114,32 +114,78 @@ class TrainerControl:
         self._epsilon: float | None = None
         self._epsilon_changed = False
         self._pace: float | None = None
+        self._listeners: list[Callable[[str, object], object]] = []
+
+    def listen(self, listener: Callable[[str, object], object]) -> None:
+        """Also tell ``listener(command, value)`` about every command from now on.
+
+        For a Trainer that runs in another process (:mod:`rltui.training.remote`): the face keeps
+        using this object as it would for a thread, and the relay forwards what it is told.
+        """
+        self._listeners.append(listener)
+
+    def state_commands(self) -> list[tuple[str, object]]:
+        """The commands that bring a fresh control to this one's state (for a relay that starts late)."""
+        with self._lock:
+            commands: list[tuple[str, object]] = []
+            if self._stop:
+                commands.append(("stop", None))
+            if self._save:
+                commands.append(("save", None))
+            if self._epsilon_changed or self._epsilon is not None:
+                commands.append(("epsilon", self._epsilon))
+            if self._pace is not None:
+                commands.append(("pace", self._pace))
+        if self.paused and not self._stop:
+            commands.append(("pause", None))
+        return commands
+
+    def apply(self, command: str, value: object = None) -> None:
+        """Carry out a command by name (what a relay received)."""
+        if command in ("epsilon", "pace"):
+            getattr(self, "set_" + command)(value)
+        elif command in ("pause", "resume", "stop"):
+            getattr(self, command)()
+        elif command == "save":
+            self.request_save()
+        else:
+            raise ValueError(f"unknown trainer command {command!r}")
+
+    def _tell(self, command: str, value: object = None) -> None:
+        for listener in self._listeners:
+            listener(command, value)
 
     # -- called by faces ---------------------------------------------------------------------------
     def pause(self) -> None:
         self._running.clear()
+        self._tell("pause")
 
     def resume(self) -> None:
         self._running.set()
+        self._tell("resume")
 
     def stop(self) -> None:
         with self._lock:
             self._stop = True
         self._running.set()  # a paused loop must wake up to stop
+        self._tell("stop")
 
     def request_save(self) -> None:
         with self._lock:
             self._save = True
+        self._tell("save")
 
     def set_epsilon(self, value: float | None) -> None:
         """Pin exploration (None: back to the schedule)."""
         with self._lock:
             self._epsilon, self._epsilon_changed = value, True
+        self._tell("epsilon", value)
 
     def set_pace(self, steps_per_s: float | None) -> None:
         """Slow the loop to about this many steps a second ("watch it learn"); None: full speed."""
         with self._lock:
             self._pace = steps_per_s
+        self._tell("pace", steps_per_s)
 
     # -- read by the Trainer -----------------------------------------------------------------------
     @property

@@ -53,12 +53,22 @@ FIXED_Q_PRESET = {
 }
 
 
-@pytest.fixture
-def fixed_presets(monkeypatch):
+def pin_q_preset() -> None:
+    """Pin the q preset in this process (and, as the Train screen's CHILD_SETUP, in the training process)."""
     from rltui.training import presets
 
     real = presets.load_file
-    monkeypatch.setattr(presets, "load_file", lambda algo: FIXED_Q_PRESET if algo == "q" else real(algo))
+    presets.load_file = lambda algo: FIXED_Q_PRESET if algo == "q" else real(algo)
+
+
+@pytest.fixture
+def fixed_presets(monkeypatch):
+    from rltui.training import presets
+    from rltui.tui.screens import train
+
+    monkeypatch.setattr(presets, "load_file", presets.load_file)  # undone after the test
+    pin_q_preset()
+    monkeypatch.setattr(train, "CHILD_SETUP", pin_q_preset)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -1,4 +1,11 @@
-"""The Train screen driven by Pilot: a real tabular run, a forced crash, bad input, quitting mid-run."""
+"""The Train screen driven by Pilot: a real tabular run, a forced crash, bad input, quitting mid-run.
+
+Training runs in a child process (rltui.training.remote), so a crash is forced there through the
+screen's ``CHILD_SETUP`` hook, with a module-level function the child imports from this file.
+"""
+
+import os
+import signal
 
 from test_tui_support import screen_text, sync, tap
 from textual.widgets import Input
@@ -11,6 +18,34 @@ async def _set(pilot, key: str, value: str) -> None:
     field = pilot.app.screen.query_one(f"#hp-{key}", Input)
     field.value = value
     await pilot.pause()
+
+
+def break_observe() -> None:
+    """Run in the training process: every observe raises."""
+    from rltui.agents.tabular import TabularAgent
+
+    def boom(self, *args, **kwargs):
+        raise RuntimeError("boom!")
+
+    TabularAgent.observe = boom
+
+
+async def _wait_training(pilot, seconds: float = 60.0) -> None:
+    """Until the training process has reported progress (starting it takes a second or two)."""
+    for _ in range(int(seconds / 0.05)):
+        await pilot.pause(0.05)
+        live = pilot.app.screen.live
+        if live is not None and live.progress is not None and live.progress.steps > 0 and pilot.app.screen.run_id:
+            return
+    raise AssertionError("training did not start")
+
+
+async def _start_endless_run(pilot) -> None:
+    """Start a run too long to finish by itself, and wait until it trains."""
+    await pilot.pause(0.3)
+    await _set(pilot, "steps", "100000000")
+    await tap(pilot, "s")
+    await _wait_training(pilot)
 
 
 async def _wait_finished(pilot, seconds: float = 60.0) -> None:
@@ -34,7 +69,7 @@ async def test_tabular_training_fills_the_chart_and_the_q_board_and_is_stored():
         await _set(pilot, "steps", "4000")
         await pilot.press("s")
         await _wait_finished(pilot)
-        assert screen.finished.status == "finished" and screen.finished.steps == 4000
+        assert screen.finished.status == "finished" and screen.finished.steps == 4000, screen.finished
         text = screen_text(app)
         assert "finished" in text and "no episodes yet" not in text
         assert len(screen.returns) == screen.finished.episodes > 10
@@ -49,12 +84,9 @@ async def test_tabular_training_fills_the_chart_and_the_q_board_and_is_stored():
 
 @sync
 async def test_a_crash_in_training_shows_in_a_panel_and_the_app_stays_up(monkeypatch):
-    from rltui.agents.tabular import TabularAgent
+    from rltui.tui.screens import train
 
-    def boom(self, *args, **kwargs):
-        raise RuntimeError("boom!")
-
-    monkeypatch.setattr(TabularAgent, "observe", boom)
+    monkeypatch.setattr(train, "CHILD_SETUP", break_observe)
     app = RltuiApp(start=("train", "FrozenLake4x4"))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.3)
@@ -93,18 +125,13 @@ async def test_a_bad_value_is_marked_and_start_is_refused():
 async def test_quitting_while_training_stops_the_run_and_saves_it():
     app = RltuiApp(start=("train", "FrozenLake4x4"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.3)
-        await _set(pilot, "steps", "100000000")
-        await tap(pilot, "s")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.screen.live is not None and app.screen.live.progress is not None:
-                break
+        await _start_endless_run(pilot)
         screen = app.screen
         run_id = screen.run_id
         await tap(pilot, "ctrl+q")
         await pilot.pause(0.2)
-    assert screen._done.is_set()  # the thread ended
+    assert screen._done.is_set()  # the relay thread ended
+    assert not screen.trainer.process.is_alive()  # and so did the training process
     from rltui.training.store import RunStore
 
     store = RunStore.open(None)
@@ -117,10 +144,7 @@ async def test_quitting_while_training_stops_the_run_and_saves_it():
 async def test_watch_plays_the_current_agent_on_the_board_while_training_goes_on():
     app = RltuiApp(start=("train", "FrozenLake4x4-NoSlip"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.3)
-        await _set(pilot, "steps", "100000000")
-        await tap(pilot, "s")
-        await pilot.pause(0.5)
+        await _start_endless_run(pilot)
         await tap(pilot, "w")
         screen = app.screen
         for _ in range(50):
@@ -142,9 +166,7 @@ async def test_watch_plays_the_current_agent_on_the_board_while_training_goes_on
 async def test_slow_motion_paces_the_run_and_v_again_restores_full_speed():
     app = RltuiApp(start=("train", "FrozenLake4x4"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.3)
-        await _set(pilot, "steps", "100000000")
-        await tap(pilot, "s")
+        await _start_endless_run(pilot)
         await tap(pilot, "v")
         screen = app.screen
         assert screen.control.pace == 20
@@ -157,3 +179,20 @@ async def test_slow_motion_paces_the_run_and_v_again_restores_full_speed():
         await tap(pilot, "x")
         await _wait_finished(pilot)
         assert screen.finished.status == "stopped"
+
+
+@sync
+async def test_a_training_process_that_dies_is_reported_and_the_run_marked_failed():
+    app = RltuiApp(start=("train", "FrozenLake4x4"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _start_endless_run(pilot)
+        screen = app.screen
+        assert screen.trainer.pid != os.getpid()  # training is not in the app's process
+        os.kill(screen.trainer.pid, signal.SIGKILL)
+        await _wait_finished(pilot)
+        assert "killed" in screen.failed and "training failed: the training" in screen_text(app)  # (wrapped)
+        run = app.store.get_run(screen.run_id)
+        assert run["status"] == "failed" and "killed" in run["error"]
+        await pilot.press("question_mark")  # still answering keys
+        await pilot.pause()
+        assert app.is_running

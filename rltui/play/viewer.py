@@ -105,6 +105,9 @@ class Viewer:
         if problem:
             self.error = problem
             return False
+        from rltui.training.remote import prepare_spawn
+
+        prepare_spawn()
         self._frames = self._ctx.Queue(maxsize=2)
         self._events = self._ctx.Queue()
         self._proc = self._ctx.Process(target=_window_main, args=(self._frames, self._events, self.title),

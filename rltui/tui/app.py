@@ -27,6 +27,22 @@ def resolve_data_dir(override: str | os.PathLike | None) -> Path:
     return Path(data_dir(str(override) if override is not None else None))
 
 
+def _load_agent_modules() -> None:
+    """Import every agent module (torch for the deep ones) in the background, once the app is up.
+
+    The Train form needs an algorithm's hyperparameter schema when it opens, and the deep agents'
+    modules import torch: 1.5 s that would otherwise freeze the screen the first time Train opens.
+    """
+    from rltui.agents import ALGORITHMS
+    from rltui.training.presets import hparams_schema
+
+    for algo in ALGORITHMS:
+        try:
+            hparams_schema(algo)
+        except Exception:  # noqa: BLE001 - the form reports a broken algorithm when it is picked
+            pass
+
+
 class RltuiApp(App):
     """The app. ``start`` opens a screen directly: ``("play", env)`` or ``("train", env)``."""
 
@@ -68,6 +84,7 @@ class RltuiApp(App):
         from rltui.tui.screens.pick import PickScreen
 
         self.push_screen(PickScreen())
+        self.run_worker(_load_agent_modules, thread=True, group="warm-up", exit_on_error=False)
         if self._start is not None:
             kind, env = self._start
             if kind == "play":

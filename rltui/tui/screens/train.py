@@ -1,17 +1,19 @@
-"""Train: set up a run, start the Trainer in a worker thread, and watch it learn in live panels.
+"""Train: set up a run, start the Trainer in the background, and watch it learn in live panels.
 
-Threads: the Trainer runs in a Textual thread worker and reports through :class:`rltui.tui.live.LiveRun`
-(copies under a lock, merged ``Refresh`` messages); commands go back through ``TrainerControl``. The
-screen repaints at most ~10 times a second from what is new, so a fast tabular run and a slow pixel
-DQN cost the screen the same. A watch (``w``) plays a greedy copy of the agent on its own game-loop
-thread, refreshed from the training agent at every episode start, while training goes on.
+Threads and processes: the Trainer runs in a child process (:class:`rltui.training.remote.RemoteTrainer`:
+with its own interpreter it neither waits for the screen's GIL nor makes the screen wait for its own),
+and a Textual thread worker relays its events to :class:`rltui.tui.live.LiveRun` (copies under a lock,
+merged ``Refresh`` messages); commands go back through ``TrainerControl``. The screen repaints at most
+~10 times a second from what is new, so a fast tabular run and a slow pixel DQN cost the screen the
+same. A watch (``w``) plays a greedy copy of the agent on its own game-loop thread, refreshed with the
+learned state the child sends at every episode start, while training goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,7 @@ from rltui.play.realtime import GameLoop, LoopFrame, view_of
 from rltui.play.viewer import Viewer
 from rltui.training.config import TABULAR_ALGOS, TrainConfig
 from rltui.training.events import Checkpointed, Evaluation, Finished, TrainerControl
+from rltui.training.remote import AgentMirror, RemoteTrainer
 from rltui.tui.live import LiveRun, Refresh, RunEvent
 from rltui.tui.messages import Latest, Throttle
 from rltui.tui.screens.train_form import TrainForm
@@ -38,23 +41,19 @@ from rltui.tui.widgets.board import BoardView
 from rltui.tui.widgets.chart import RewardChart
 from rltui.tui.widgets.frame import FrameView
 
-_DEFAULT_SWITCH = sys.getswitchinterval()
-TRAINING_SWITCH_S = 0.001
 SLOW_STEPS_S = 20
 
-
-def _share_the_gil(training: bool) -> None:
-    """While a Python-heavy Trainer thread runs, hand the GIL over more often.
-
-    The UI thread gives the GIL up at every select() and write(), and each time it must wait a full
-    switch interval (5 ms by default) to get it back from the training thread: a key press that takes
-    twenty event-loop turns would wait 100 ms. 1 ms keeps the screen quick for a few % of training speed.
-    """
-    sys.setswitchinterval(TRAINING_SWITCH_S if training else _DEFAULT_SWITCH)
+#: A picklable function the training process calls before it builds the Trainer (tests set it to
+#: break training on purpose; see RemoteTrainer's ``child_setup``).
+CHILD_SETUP: Callable[[], None] | None = None
 
 
 class WatchFrame(Latest):
     """The newest frame of the watch rollout."""
+
+
+class AgentArrived(Latest):
+    """The training process has sent the learned state a watch asked for."""
 
 
 def _clock(seconds: float) -> str:
@@ -102,7 +101,8 @@ class TrainScreen(Screen):
         self.algo = wanted if wanted in self.entry.algos or agent is not None else self.entry.default_algo
         self.control: TrainerControl | None = None
         self.live: LiveRun | None = None
-        self.trainer = None
+        self.trainer: RemoteTrainer | None = None
+        self._watch_pending = False
         self.running = False
         self.finished: Finished | None = None
         self.failed = ""
@@ -118,6 +118,7 @@ class TrainScreen(Screen):
         self.viewer: Viewer | None = None
         self.board_env = None
         self.final_q_steps = 0
+        self._caption_text: str | None = None
 
     # ---- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -174,7 +175,7 @@ class TrainScreen(Screen):
         form.freeze(True)
         self.set_focus(None)
         self._done.clear()
-        _share_the_gil(True)
+        self._watch_pending = False
         self._train(config, self.loaded)
         self._paint_stats()
 
@@ -184,37 +185,38 @@ class TrainScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
     def _train(self, config: TrainConfig, agent: Agent | None) -> None:
-        """The worker thread: build and run the Trainer. Touches no widget; every outcome is posted."""
-        from rltui.training.trainer import Trainer
-
+        """The worker thread: relay a Trainer running in a child process. Touches no widget; every
+        outcome (including a child that dies) arrives as an event."""
         live = self.live
         try:
-            trainer = Trainer(config, callback=live.callback, control=self.control, store=self.app.store,
-                              agent=agent)
+            trainer = RemoteTrainer(config, callback=live.callback, control=self.control, agent=agent,
+                                    store=self.app.store, child_setup=CHILD_SETUP,
+                                    on_ready=lambda t: self.app.call_from_thread(self._trainer_ready, t),
+                                    on_agent=lambda: self.post_message(AgentArrived(None)))
             self.trainer = trainer
-            self.app.call_from_thread(self._trainer_ready, trainer)
             trainer.run()  # never raises for training errors: Finished(status="failed") instead
-        except Exception as exc:  # bad config, env or agent construction: shown, never fatal
-            message = str(exc) if exc.__class__.__name__ == "RltuiError" else f"{type(exc).__name__}: {exc}"
-            live.callback(Finished("failed", 0, 0, 0.0, None, message))
+        except Exception as exc:  # the process could not be started: shown, never fatal
+            live.callback(Finished("failed", 0, 0, 0.0, None, f"{type(exc).__name__}: {exc}"))
         finally:
             self._done.set()
 
-    def _trainer_ready(self, trainer) -> None:
+    def _trainer_ready(self, trainer: RemoteTrainer) -> None:
         self.run_id = trainer.run_id
-        if self.entry.has_model and trainer.agent.algo in TABULAR_ALGOS:
-            self._solve_q_star(trainer.env, float(trainer.hparams.get("gamma", 0.99)))
+        if self.entry.has_model and trainer.algo in TABULAR_ALGOS:
+            self._solve_q_star(trainer.config, float(trainer.hparams.get("gamma", 0.99)))
         self._paint_stats()
 
     @work(thread=True, exclusive=True, group="qstar")
-    def _solve_q_star(self, env: Any, gamma: float) -> None:
+    def _solve_q_star(self, config: TrainConfig, gamma: float) -> None:
         from rltui.agents.value_iteration import value_iteration
 
-        u = env.unwrapped
-        n_s, n_a = env.observation_space.n, env.action_space.n
-        mask = getattr(u, "action_masks", None)
         try:
-            _, q_star = value_iteration(u.P, n_s, n_a, min(gamma, 0.999), action_mask=mask)
+            env = make_env(config.env, **config.env_overrides)  # the model is the game's, whatever the wrappers
+            u = env.unwrapped
+            mask = getattr(u, "action_masks", None)
+            _, q_star = value_iteration(u.P, env.observation_space.n, env.action_space.n, min(gamma, 0.999),
+                                        action_mask=mask)
+            env.close()
         except Exception:  # noqa: BLE001 - the gap is a bonus; training goes on without it
             return
         self.app.call_from_thread(self._q_star_ready, q_star)
@@ -255,7 +257,7 @@ class TrainScreen(Screen):
 
     def _finished(self, event: Finished) -> None:
         self.running = False
-        _share_the_gil(False)
+        self._watch_pending = False
         self.finished = event
         agent = getattr(self.trainer, "agent", None)
         q = agent.q_values() if agent is not None else None  # the thread is done: the final table
@@ -311,7 +313,9 @@ class TrainScreen(Screen):
             text.append("\n" + " · ".join(parts))
         if self.eval_text:
             text.append("\n" + self.eval_text)
-        self.query_one("#stats", Static).update(text)
+        # #stats has a fixed height: no layout pass (a layout of this screen, form included, costs
+        # ~50 ms of CPU that training could use, ten times a second)
+        self.query_one("#stats", Static).update(text, layout=False)
 
     def _paint_q(self) -> None:
         if self.board_env is None or self.q is None:
@@ -329,7 +333,6 @@ class TrainScreen(Screen):
         self._paint_caption()
 
     def _paint_caption(self) -> None:
-        caption = self.query_one("#qcaption", Static)
         if self.board_env is not None:
             if self.q is None:
                 what = ("Q-values appear here as training runs" if self.algo in TABULAR_ALGOS or self.algo == "dqn"
@@ -342,10 +345,16 @@ class TrainScreen(Screen):
             lines = [what + (" · w: watch" if self.watch_loop is None else " · w: stop watching")]
             if self.gap_text:
                 lines.append(self.gap_text)
-            caption.update(Text("\n".join(lines), style="dim"))
+            self._caption(Text("\n".join(lines), style="dim"))
         else:
-            caption.update(Text("w: watch the agent play" if self.watch_loop is None else "watching — w to stop",
-                                style="dim"))
+            self._caption(Text("w: watch the agent play" if self.watch_loop is None else "watching — w to stop",
+                               style="dim"))
+
+    def _caption(self, text: Text) -> None:
+        """Update the caption only when it changes (each update of this auto-height widget lays out the screen)."""
+        if text.plain != self._caption_text:
+            self._caption_text = text.plain
+            self.query_one("#qcaption", Static).update(text)
 
     # ---- commands ---------------------------------------------------------------------------------
     def action_pause(self) -> None:
@@ -386,7 +395,14 @@ class TrainScreen(Screen):
             return
         agent = self.trainer.agent if self.trainer is not None else self.loaded
         if agent is None:
-            self.notify("start training first (s), then w to watch", timeout=3)
+            starting = self.trainer is not None and self.running
+            self.notify("the trainer is starting: w again in a moment" if starting
+                        else "start training first (s), then w to watch", timeout=3)
+            return
+        if isinstance(agent, AgentMirror) and agent.latest is None:
+            # the learned state lives in the training process: ask for it, start when it arrives
+            self._watch_pending = True
+            self.trainer.request_agent()
             return
         from rltui.play.watch import copy_agent, watch_session
 
@@ -410,6 +426,11 @@ class TrainScreen(Screen):
         self.watch_loop.start()
         self._paint_caption()
 
+    def on_agent_arrived(self, message: AgentArrived) -> None:
+        if self._watch_pending and self.watch_loop is None:
+            self._watch_pending = False
+            self.action_watch()
+
     def on_watch_frame(self, message: WatchFrame) -> None:
         frame: LoopFrame = message.payload
         if self.watch_loop is None:
@@ -422,9 +443,12 @@ class TrainScreen(Screen):
         elif isinstance(frame.view, np.ndarray):
             self.query_one("#qframe", FrameView).show(frame.view)
         caption = f"watching: episode {frame.episode} · step {frame.step} · return {frame.ret:g} — w to stop"
-        self.query_one("#qcaption", Static).update(Text(caption, style="dim"))
+        self._caption(Text(caption, style="dim"))
 
     def _stop_watch(self, repaint: bool = True) -> None:
+        self._watch_pending = False
+        if isinstance(getattr(self.trainer, "agent", None), AgentMirror):
+            self.trainer.agent.latest = None  # the next watch starts from what is learned by then
         if self.watch_loop is not None:
             self.watch_loop.stop()
             self.watch_loop.session.close()
@@ -468,7 +492,6 @@ class TrainScreen(Screen):
         self._stop_watch(repaint=False)
         if self.control is not None:
             self.control.stop()
-        _share_the_gil(False)
 
     @on(TrainForm.Changed)
     def _algo_changed(self, event: TrainForm.Changed) -> None:

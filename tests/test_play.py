@@ -12,6 +12,7 @@ from rltui.play.keymaps import RESERVED_KEYS, KeyMap
 from rltui.play.realtime import GameLoop, view_of
 from rltui.play.render_terminal import HalfBlockFrame, downscale, fit
 from rltui.play.session import HumanSession, replay
+from rltui.play import viewer as viewer_module
 from rltui.play.viewer import Viewer, display_problem
 
 
@@ -127,3 +128,33 @@ def test_game_loop_plays_an_agent_for_n_episodes():
         time.sleep(0.01)
     loop.stop()
     assert session.episodes_played == 1 and frames[-1].ret == 1.0 and frames[-1].view.agent == (3, 3)
+
+
+def test_the_window_process_starts_draws_and_closes(monkeypatch):
+    # SDL's offscreen driver: a real window surface with no display, so the whole path runs here
+    monkeypatch.setenv("SDL_VIDEODRIVER", "offscreen")
+    monkeypatch.setattr(viewer_module, "display_problem", lambda: None)
+    viewer = Viewer("test")
+    assert viewer.start(), viewer.error
+    try:
+        kinds: list[str] = []
+        deadline = time.monotonic() + 60
+        while "ready" not in kinds and time.monotonic() < deadline:
+            kinds += [e.kind for e in viewer.poll()]
+            time.sleep(0.05)
+        assert "ready" in kinds
+        frame = np.zeros((96, 128, 3), dtype=np.uint8)
+        frame[:, :64] = 255
+        for _ in range(5):
+            viewer.show(frame)
+            time.sleep(0.05)
+        time.sleep(0.3)
+        kinds += [e.kind for e in viewer.poll()]
+        assert "error" not in kinds and viewer.running, viewer.error
+    finally:
+        proc = viewer._proc
+        viewer.close()
+    deadline = time.monotonic() + 20  # close() reaps it on a thread of its own: poll, don't join
+    while proc.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not proc.is_alive()

@@ -130,3 +130,27 @@ def test_a_control_replays_its_state_for_a_relay_that_starts_late(command, value
         copy.apply(c, v)
     assert (copy.paused, copy.stopped, copy.pace, copy.take_epsilon()) == (
         original.paused, original.stopped, original.pace, original.take_epsilon())
+
+
+def test_processes_start_while_stderr_has_no_fileno_as_inside_a_textual_app():
+    import subprocess
+    import sys
+
+    script = (
+        "import io, sys, multiprocessing as mp\n"
+        "class Capture(io.StringIO):\n"
+        "    def fileno(self): return -1\n"
+        "sys.stderr = Capture()\n"
+        "from rltui.training.remote import prepare_spawn\n"
+        "prepare_spawn()\n"
+        "p = mp.get_context('spawn').Process(target=abs, args=(-1,))\n"
+        "try:\n"
+        "    p.start(); p.join(60); print(p.exitcode)\n"
+        "except Exception as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "0", done.stdout
+    without = script.replace("prepare_spawn()\n", "")
+    broken = subprocess.run([sys.executable, "-c", without], capture_output=True, text=True, timeout=120)
+    assert "fds_to_keep" in broken.stdout  # what every spawn in the app hit before

@@ -7,12 +7,12 @@ import pytest
 from rich.console import Console
 
 from rltui.envs import CATALOGUE
+from rltui.play import viewer as viewer_module
 from rltui.play.board import board_of, q_overlay
 from rltui.play.keymaps import RESERVED_KEYS, KeyMap
 from rltui.play.realtime import GameLoop, view_of
 from rltui.play.render_terminal import HalfBlockFrame, downscale, fit
 from rltui.play.session import HumanSession, replay
-from rltui.play import viewer as viewer_module
 from rltui.play.viewer import Viewer, display_problem
 
 

@@ -178,23 +178,30 @@ class _StreamStore:
             raise RltuiError("a frame stack's first observation must repeat the reset frame "
                              "(FrameStackObservation padding_type='reset'); set frame_dedup=false")
 
+    def at(self, array: np.ndarray, slot: np.ndarray, env: np.ndarray) -> np.ndarray:
+        """``array[slot, env]`` for one of the per-slot arrays (``slot`` and ``env`` broadcast), as one
+        ``take`` on the flat index: several times faster than numpy's two-array fancy indexing, which
+        adds up over a dozen look-ups per sampled batch."""
+        flat = slot * self.n_envs + env
+        return array.reshape(-1, *array.shape[2:]).take(flat, axis=0)
+
     def stacks(self, slot: np.ndarray, env: np.ndarray) -> np.ndarray:
         """Observations at ``slot`` (any shape) in ``env``: stored items, or frame stacks rebuilt."""
         if self.stack == 1:
-            return self.obs[slot, env]
+            return self.at(self.obs, slot, env)
         k, s = self.stack, self.slots
         # Offset back from `slot` to each stack position, clamped at the episode's first slot.
         back = np.arange(k - 1, -1, -1)  # stack position 0 is the oldest frame
         first = np.full(slot.shape, k - 1, dtype=np.int64)
         for o in range(k - 2, -1, -1):  # nearest episode start within the window wins
-            first = np.where(self.start[(slot - o) % s, env], o, first)
+            first = np.where(self.at(self.start, (slot - o) % s, env), o, first)
         offsets = np.minimum(back, first[..., None])
         idx = (slot[..., None] - offsets) % s
-        return self.obs[idx, env[..., None]]
+        return self.at(self.obs, idx, env[..., None])
 
     def _sampleable(self, slot: np.ndarray, env: np.ndarray) -> np.ndarray:
         """Valid transitions whose frame stack does not reach into slots already overwritten."""
-        ok = self.valid[slot, env]
+        ok = self.at(self.valid, slot, env)
         if self.stack > 1:  # costs a few slots before the first wrap, where the check is not needed
             ok &= (slot - self.cursor[env]) % self.slots >= self.stack
         return ok
@@ -232,22 +239,25 @@ class ReplayBuffer(_StreamStore):
         observation after the last one (``discounts`` holds ``γ^m`` for the ``m`` rewards summed).
         """
         slot, env = self.sample_slots(batch_size, rng)
+        at = self.at
         if n_step <= 1:
-            return Batch(self.stacks(slot, env), self.actions[slot, env], self.rewards[slot, env],
-                         self.stacks((slot + 1) % self.slots, env), self.terminated[slot, env])
+            return Batch(self.stacks(slot, env), at(self.actions, slot, env), at(self.rewards, slot, env),
+                         self.stacks((slot + 1) % self.slots, env), at(self.terminated, slot, env))
         steps = (slot[:, None] + np.arange(n_step)) % self.slots  # (B, n) slots along the stream
         envs = env[:, None]
-        done = self.done[steps, envs]
+        done, valid = at(self.done, steps, envs), at(self.valid, steps, envs)
         # step k counts while steps 1..k are stored transitions and none before k ended the episode
-        alive = np.cumprod(self.valid[steps, envs] | (np.arange(n_step) == 0), axis=1, dtype=bool)
-        alive[:, 1:] &= np.cumsum(done, axis=1)[:, :-1] == 0
+        alive = np.empty_like(valid)
+        alive[:, 0] = True
+        for k in range(1, n_step):
+            alive[:, k] = alive[:, k - 1] & valid[:, k] & ~done[:, k - 1]
         m = alive.sum(axis=1)  # rewards summed, >= 1
         powers = (gamma ** np.arange(n_step)).astype(np.float32)
-        ret = (self.rewards[steps, envs] * powers * alive).sum(axis=1, dtype=np.float32)
-        last = steps[np.arange(batch_size), m - 1]
-        term = self.terminated[last, env]
+        ret = (at(self.rewards, steps, envs) * powers * alive).sum(axis=1, dtype=np.float32)
+        last = (slot + m - 1) % self.slots  # the slot of the last reward summed
+        term = at(self.terminated, last, env)
         disc = (gamma ** m).astype(np.float32)
-        return Batch(self.stacks(slot, env), self.actions[slot, env], ret,
+        return Batch(self.stacks(slot, env), at(self.actions, slot, env), ret,
                      self.stacks((last + 1) % self.slots, env), term, disc)
 
 

@@ -69,13 +69,6 @@ def child(env: str, algo: str, steps: int, data_dir: str) -> None:
     """Runs inside tmux: the real app on the Train screen, which fills in the form and starts."""
     from rltui.tui.app import RltuiApp
 
-    if os.environ.get("BENCH_VARIANT") == "nopaint":
-        from rltui.tui.screens.train import TrainScreen
-
-        TrainScreen._pull = lambda self: None
-        TrainScreen._paint_stats = lambda self: None
-    if os.environ.get("BENCH_SWITCH"):
-        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
 
     class BenchApp(RltuiApp):
         def on_mount(self) -> None:  # Textual also runs RltuiApp.on_mount (handlers run along the MRO)

@@ -31,6 +31,23 @@ def test_the_lstm_remembers_within_an_episode_and_forgets_at_reset():
     assert np.allclose(greedy_q(agent, a), first)  # a new episode starts from a clean memory
 
 
+@pytest.mark.parametrize("prev_action", [False, True])
+def test_the_lstm_reads_the_previous_action_only_with_prev_action(prev_action):
+    """Two agents see the same observations but take different actions: only prev_action tells them apart."""
+    hp = {"prev_action": prev_action}
+    agents = [make_agent("drqn", MASKED, TWO, hp, device="cpu", seed=0) for _ in range(2)]
+    a, b = np.array([0.1, -0.2], np.float32), np.array([0.5, 0.3], np.float32)
+    for action, agent in enumerate(agents):
+        agent.act(a)
+        agent.observe(a, action, 1.0, b, False, False)
+    q0, q1 = (agent._step_q(b[None], explore=True)[0] for agent in agents)
+    assert np.allclose(q0, q1) != prev_action
+    for action, agent in enumerate(agents):  # an episode end forgets the action with the rest
+        agent.observe(b, action, 1.0, a, True, False)
+    q0, q1 = (agent._step_q(a[None], explore=True)[0] for agent in agents)
+    assert np.allclose(q0, q1)
+
+
 def test_greedy_acting_mid_episode_leaves_the_training_memory_alone():
     """The Trainer evaluates in the middle of training episodes; that must not touch their LSTM state."""
     agent = make_agent("drqn", MASKED, TWO, {"eps_start": 0.0, "eps_end": 0.0}, device="cpu", seed=0)
@@ -74,7 +91,7 @@ def test_encoders_are_shared_with_dqn(shape):
 class _NamedQ(torch.nn.Module):
     """A stand-in target network whose Q for every action is the step number named in the observation."""
 
-    def forward(self, obs, state=None):
+    def forward(self, obs, state=None, prev_action=None):
         return obs[..., 1:2].expand(*obs.shape[:-1], 2), None
 
 
@@ -118,8 +135,9 @@ def test_sequence_hyperparameters_are_checked():
 
 
 @pytest.mark.slow
-def test_drqn_trains_and_checkpoints_through_the_trainer(tmp_path):
-    hp = {"learning_starts": 300, "buffer_size": 2000, "train_freq": 8, "seq_len": 8, "burn_in": 4}
+@pytest.mark.parametrize("extra", [{}, {"prev_action": True, "n_step": 3}])
+def test_drqn_trains_and_checkpoints_through_the_trainer(tmp_path, extra):
+    hp = {"learning_starts": 300, "buffer_size": 2000, "train_freq": 8, "seq_len": 8, "burn_in": 4, **extra}
     cfg = TrainConfig("MaskedCartPole", "drqn", 1500, seed=1, device="cpu", eval_every=0, data_dir=str(tmp_path),
                       hparams=hp)
     trainer = Trainer(cfg)

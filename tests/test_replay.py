@@ -227,3 +227,21 @@ def test_sequence_n_step_returns_stop_at_episode_ends(n_envs):
     assert np.array_equal(b.terminated[real] == 1, (ended & (boot_episode % 2 == 0))[real])
     one = buf.sample(8, rng)  # one-step sequences are as before: no look-ahead
     assert one.obs.shape == (8, length + 1, 2) and one.boot is None and one.discounts is None
+
+
+def test_sequences_carry_the_action_before_each_observation():
+    rng = np.random.default_rng(6)
+    buf = SequenceReplay(1000, (2,), np.float32, n_envs=2, length=5)  # no wrap: every earlier step is kept
+    taken = {}  # (episode, step) -> the action taken there
+
+    def on_step(obs, actions, next_obs, term, trunc):
+        taken.update({tuple(o): int(a) for o, a in zip(obs, actions)})
+
+    drive(buf, [Counter(40), Counter(41)], 300, rng, on_step)
+    for n_step in (1, 3):
+        b = buf.sample(512, rng, n_step=n_step)
+        assert b.prev_actions.shape == b.obs.shape[:2]
+        real = np.concatenate([b.mask[:, :1], b.mask], 1).astype(bool)  # the first L + 1 observations
+        expected = [taken[(e, t - 1)] if t > 0 else -1 for e, t in b.obs[:, :6][real]]
+        assert np.array_equal(b.prev_actions[:, :6][real], expected)
+        assert (b.prev_actions[:, 0] == -1).any() and (b.prev_actions[:, 0] >= 0).any()

@@ -13,6 +13,10 @@ It sees one observation per step, no frame stack, and remembers the rest:
   episode ended. Targets are double-Q with a target network, as in DQN, computed along the same
   sequence so the target LSTM sees the same history; with ``n_step > 1`` each step's target sums up to
   ``n`` rewards along the sequence before it bootstraps (R2D2's n-step returns), cut at episode ends.
+* **The previous action** (``prev_action``) goes into the LSTM beside each observation, as in R2D2.
+  Where an observation leaves out what the last action did (MaskedCartPole: positions only, so the
+  newest velocity change is the push the agent just gave), the memory cannot infer it otherwise: the
+  actions in replay were partly random, so the network cannot recompute them from what it saw.
 
 Everything else (ε and learning-rate schedules, train frequency, target updates, checkpoints) is DQN's.
 """
@@ -41,6 +45,7 @@ class DRQNConfig(DeepConfig):
     lstm_size: int = 64
     seq_len: int = 16  # steps in the loss per sequence
     burn_in: int = 8  # steps before them that only warm the LSTM state
+    prev_action: bool = False  # the LSTM also reads the previous action (R2D2)
     learning_starts: int = 2_000
     train_freq: int = 8
 
@@ -65,11 +70,12 @@ class DRQNAgent(DQNAgent):
         # LSTM states (h, c), each (1, n_envs, lstm_size), for training and greedy acting; see below.
         self._states: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self._fresh: dict[str, set[int]] = {"train": set(), "greedy": set()}  # env indices to zero
+        self._prev: dict[str, np.ndarray] = {}  # the previous action per env (-1: none), with prev_action
 
     def _network(self) -> RecurrentQNetwork:
         c = self.cfg
         return RecurrentQNetwork(self.observation_space, self.n_actions, parse_hidden(c.hidden), c.lstm_size,
-                                 c.dueling)
+                                 c.dueling, self.n_actions if c.prev_action else 0)
 
     def _new_buffer(self, shape: tuple[int, ...], dtype: np.dtype, n_envs: int) -> SequenceReplay:
         return SequenceReplay(self.cfg.buffer_size, shape, dtype, n_envs, length=self.cfg.burn_in + self.cfg.seq_len)
@@ -84,12 +90,20 @@ class DRQNAgent(DQNAgent):
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated, next_action_mask=None) -> None:
         super().observe(obs, action, reward, next_obs, terminated, truncated)
+        self._took("train", np.array([action]))
         if terminated or truncated:
             self._fresh["train"].add(0)
 
     def observe_batch(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
         super().observe_batch(obs, actions, rewards, next_obs, terminated, truncated)
+        self._took("train", np.asarray(actions))
         self._fresh["train"].update(np.flatnonzero(np.logical_or(terminated, truncated)).tolist())
+
+    def _took(self, key: str, actions: np.ndarray) -> None:
+        """Remember the actions taken, which the next step's network reads (``prev_action``); observe()
+        overwrites what act() chose with what was really done."""
+        if self.cfg.prev_action:
+            self._prev[key] = actions.astype(np.int64)
 
     def _step_q(self, obs: np.ndarray, explore: bool) -> np.ndarray:
         """Q for one step of ``len(obs)`` envs, advancing their LSTM states."""
@@ -98,15 +112,20 @@ class DRQNAgent(DQNAgent):
         state = self._states.get(key)
         if state is None or state[0].shape[1] != n:
             state = self.q.initial_state(n, self.device)
+        prev = self._prev.get(key)
+        if prev is None or len(prev) != n:
+            prev = np.full(n, -1, dtype=np.int64)
         fresh = self._fresh[key]
         if fresh:
             for i in fresh:
                 if i < n:
                     state[0][:, i] = 0
                     state[1][:, i] = 0
+                    prev[i] = -1
             fresh.clear()
+        prev_action = _as_tensor(prev, self.device).unsqueeze(1) if self.cfg.prev_action else None
         with torch.inference_mode():
-            q, (h, c) = self.q(_as_tensor(obs, self.device).unsqueeze(1), state)
+            q, (h, c) = self.q(_as_tensor(obs, self.device).unsqueeze(1), state, prev_action)
         self._states[key] = (h.clone(), c.clone())  # inference tensors → plain ones that reset can edit
         return q[:, 0].cpu().numpy()
 
@@ -114,11 +133,15 @@ class DRQNAgent(DQNAgent):
         q = self._step_q(np.asarray(obs)[None], explore)[0]
         if explore and self.rng.random() < self.epsilon:
             if action_mask is not None:
-                return int(self.rng.choice(np.flatnonzero(action_mask)))
-            return int(self.rng.integers(self.n_actions))
-        if action_mask is not None:
-            q = np.where(np.asarray(action_mask, dtype=bool), q, -np.inf)
-        return int(q.argmax())
+                action = int(self.rng.choice(np.flatnonzero(action_mask)))
+            else:
+                action = int(self.rng.integers(self.n_actions))
+        else:
+            if action_mask is not None:
+                q = np.where(np.asarray(action_mask, dtype=bool), q, -np.inf)
+            action = int(q.argmax())
+        self._took("train" if explore else "greedy", np.array([action]))
+        return action
 
     def act_batch(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         n = len(obs)
@@ -126,6 +149,7 @@ class DRQNAgent(DQNAgent):
         if explore:
             rand = self.rng.random(n) < self.epsilon
             actions = np.where(rand, self.rng.integers(self.n_actions, size=n), actions)
+        self._took("train" if explore else "greedy", actions)
         return actions.astype(np.int64)
 
     # ---- learning on sequences -------------------------------------------------------------------
@@ -137,12 +161,13 @@ class DRQNAgent(DQNAgent):
         actions = _as_tensor(b.actions[:, k:], dev).unsqueeze(2)
         rewards, term = _as_tensor(b.rewards[:, k:], dev), _as_tensor(b.terminated[:, k:], dev)
         mask = _as_tensor(b.mask[:, k:], dev)
+        prev = _as_tensor(b.prev_actions, dev) if c.prev_action else None
         with torch.no_grad():
-            q_target, _ = self.target(obs)  # the whole sequence from a zero state
+            q_target, _ = self.target(obs, None, prev)  # the whole sequence from a zero state
             state = None
             if k > 0:  # burn-in: warm the online LSTM without gradients
-                _, state = self.q(obs[:, :k])
-        q_online, _ = self.q(obs[:, k:], state)  # (B, seq_len + n_step, A)
+                _, state = self.q(obs[:, :k], None, None if prev is None else prev[:, :k])
+        q_online, _ = self.q(obs[:, k:], state, None if prev is None else prev[:, k:])  # (B, seq_len + n_step, A)
         q_sa = q_online[:, :n].gather(2, actions).squeeze(2)
         with torch.no_grad():
             if b.boot is None:  # one-step targets bootstrap from the next step

@@ -239,14 +239,19 @@ class QNetwork(nn.Module):
 
 
 class RecurrentQNetwork(nn.Module):
-    """Encoder → MLP trunk → LSTM → Q head, over (batch, time, ...) inputs (DRQN, Hausknecht & Stone 2015)."""
+    """Encoder → MLP trunk → LSTM → Q head, over (batch, time, ...) inputs (DRQN, Hausknecht & Stone 2015).
+
+    With ``prev_actions`` (the number of actions), the LSTM also reads the previous action one-hot
+    beside the trunk's output (R2D2, Kapturowski et al. 2019); ``-1`` stands for none (episode start).
+    """
 
     def __init__(self, obs_space: gym.Space, n_actions: int, hidden: tuple[int, ...], lstm_size: int,
-                 dueling: bool) -> None:
+                 dueling: bool, prev_actions: int = 0) -> None:
         super().__init__()
         self.encoder, width, self.kind = build_encoder(obs_space)
         self.trunk, width = mlp(width, hidden)
-        self.lstm = nn.LSTM(width, lstm_size, batch_first=True)
+        self.prev_actions = prev_actions
+        self.lstm = nn.LSTM(width + prev_actions, lstm_size, batch_first=True)
         self.head = QHead(lstm_size, n_actions, dueling)
         self.lstm_size = lstm_size
 
@@ -254,8 +259,15 @@ class RecurrentQNetwork(nn.Module):
         zeros = torch.zeros(1, batch, self.lstm_size, device=device)
         return zeros, zeros.clone()
 
-    def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
-                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """``x``: (B, T, *obs); returns Q (B, T, n_actions) and the LSTM state after the last step."""
-        out, state = self.lstm(_run(self.trunk, self.encoder.forward(x)), state)
+    def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None,
+                prev_action: torch.Tensor | None = None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """``x``: (B, T, *obs), ``prev_action``: (B, T) ints or None (none known); returns Q (B, T, n_actions)
+        and the LSTM state after the last step."""
+        features = _run(self.trunk, self.encoder.forward(x))
+        if self.prev_actions:
+            if prev_action is None:
+                prev_action = torch.full(features.shape[:2], -1, device=features.device)
+            one_hot = prev_action.unsqueeze(-1) == torch.arange(self.prev_actions, device=features.device)
+            features = torch.cat([features, one_hot.to(features.dtype)], dim=-1)
+        out, state = self.lstm(features, state)
         return self.head.forward(out), state

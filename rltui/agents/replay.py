@@ -58,6 +58,7 @@ class SequenceBatch:
     mask: np.ndarray  # float32 (B, L)
     boot: np.ndarray | None = None  # int64 (B, L): index in ``obs`` to bootstrap from (None: j + 1)
     discounts: np.ndarray | None = None  # float32 (B, L): γ^m for an m-step return (None: one step)
+    prev_actions: np.ndarray | None = None  # int64, like obs: the action before each observation (-1: none)
 
 
 class _StreamStore:
@@ -304,9 +305,15 @@ class SequenceReplay(_StreamStore):
         m = mask.astype(np.float32)
         rewards = self.rewards[steps[:, :T], envs] * m
         terminated = self.terminated[steps[:, :T], envs] * m
+        # The action before each observation: the stored one before the first (none at an episode start,
+        # or where that slot holds no transition of this episode), then the sequence's own.
+        before = (slot - 1) % s
+        first = np.where(~self.start[slot, env] & self.valid[before, env], self.actions[before, env], -1)
+        actions = self.actions[steps[:, :T], envs] * mask
+        prev_actions = np.concatenate([first[:, None], actions], 1)
         if n == 1:
-            return SequenceBatch(obs=obs, actions=self.actions[steps[:, :L], envs] * mask, rewards=rewards,
-                                 terminated=terminated, mask=m)
+            return SequenceBatch(obs=obs, actions=actions, rewards=rewards, terminated=terminated, mask=m,
+                                 prev_actions=prev_actions)
         # Windows of n steps from each of the L steps: real ones are a prefix, m_j of them.
         window = np.arange(L)[:, None] + np.arange(n)  # (L, n)
         alive = m[:, window]  # (B, L, n)
@@ -316,10 +323,11 @@ class SequenceReplay(_StreamStore):
         last = np.arange(L)[None] + np.maximum(count, 1) - 1  # the return's last step
         return SequenceBatch(
             obs=obs,
-            actions=self.actions[steps[:, :L], envs] * mask[:, :L],
+            actions=actions[:, :L],
             rewards=returns,
             terminated=np.take_along_axis(terminated, last, axis=1),
             mask=m[:, :L],
             boot=last + 1,
             discounts=(gamma ** count).astype(np.float32),
+            prev_actions=prev_actions,
         )

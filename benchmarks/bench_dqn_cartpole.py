@@ -4,7 +4,7 @@
     python benchmarks/bench_dqn_cartpole.py [--seeds 0,1,2] [--no-sb3]
 
 For each seed it trains rltui's DQN through the product's Trainer with the shipped preset
-(``rltui/presets/dqn.toml`` [env.CartPole]: 30 k steps), then SB3's DQN with RL-Zoo's CartPole-v1
+(``rltui/presets/dqn.toml`` [env.CartPole]: 35 k steps), then SB3's DQN with RL-Zoo's CartPole-v1
 settings (50 k steps). Both *final* agents (no early stop, no best-checkpoint picking) play 20 greedy
 episodes on the same seeds (1000000 + i). Reported: training wall-clock, final mean ± std and min, and
 whether the final mean reaches 475 (Gymnasium's bar). rltui picks its torch threads itself (one for

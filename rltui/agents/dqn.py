@@ -14,7 +14,7 @@ One readable loop, driven by the Trainer through :class:`~rltui.agents.base.Agen
 
 With ``n_step > 1`` the target sums ``n`` discounted rewards before it bootstraps (n-step returns, a
 Rainbow ingredient): a reward reaches earlier states in fewer updates, which is what lets the CartPole
-preset solve in 15 k updates. Truncated episodes (time limits) still bootstrap; only ``terminated``
+preset solve in 17 k updates. Truncated episodes (time limits) still bootstrap; only ``terminated``
 cuts the return. The learning
 rate may hold until ``lr_decay_start`` and then decay to ``lr_final`` over ``lr_decay_steps``
 (``lr_schedule``: linearly, or along a half cosine that spends longer near the end value):

@@ -135,7 +135,7 @@ def test_sequence_hyperparameters_are_checked():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("extra", [{}, {"prev_action": True, "n_step": 3}])
+@pytest.mark.parametrize("extra", [{"prev_action": False}, {"prev_action": True, "n_step": 3}])
 def test_drqn_trains_and_checkpoints_through_the_trainer(tmp_path, extra):
     hp = {"learning_starts": 300, "buffer_size": 2000, "train_freq": 8, "seq_len": 8, "burn_in": 4, **extra}
     cfg = TrainConfig("MaskedCartPole", "drqn", 1500, seed=1, device="cpu", eval_every=0, data_dir=str(tmp_path),

@@ -94,9 +94,10 @@ def adam_step(optimizer: torch.optim.Optimizer) -> None:
     For a small network on a CPU, ``Adam.step`` spends more time in Python (state look-ups, grouping
     tensors by device, profiler and graph-capture hooks) than in ``torch._fused_adam_`` itself. When the
     optimizer is a plain fused Adam (one group, no amsgrad, maximize, weight decay or grad scaling)
-    whose state exists and whose parameters all have dense gradients, this calls that kernel directly,
-    with the same arguments ``step`` would pass, so the update is the same; anything else (the first
-    step, which creates the state, included) goes through ``optimizer.step()``.
+    whose state exists and whose parameters all have dense gradients on the CPU, this calls that kernel
+    directly, with the same arguments ``step`` would pass, so the update is the same; anything else (the
+    first step, which creates the state, and GPU parameters, where this shortcut is untested, included)
+    goes through ``optimizer.step()``.
     """
     groups = optimizer.param_groups
     group = groups[0]
@@ -110,7 +111,7 @@ def adam_step(optimizer: torch.optim.Optimizer) -> None:
     grads, exp_avgs, exp_avg_sqs, steps = [], [], [], []
     for p in params:
         s = state.get(p)
-        if p.grad is None or p.grad.is_sparse or not s:
+        if p.grad is None or p.grad.is_sparse or not s or p.device.type != "cpu":
             optimizer.step()
             return
         grads.append(p.grad)

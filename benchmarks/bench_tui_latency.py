@@ -2,10 +2,13 @@
 
 Two figures, measured on this machine in a real terminal (tmux), not in a headless test harness:
 
-* **key latency**: while DQN trains on CartPole inside the app, send `?` (opens the help) and `escape`
+* **key latency**: while DQN trains on CartPole inside the app, send `?` (opens the help) and `?` again
   (closes it) through tmux, and time from sending until the app has written the frame that shows the
   change to the terminal (the app logs that moment; the benchmark does not poll the screen, which would
-  itself load a 2-core machine). Includes tmux's delivery of the key.
+  itself load a 2-core machine). Includes tmux's delivery of the key. ``--close-key Escape`` closes with
+  escape instead, which adds the terminal's escape delay: a lone ESC byte could be the start of an
+  arrow key's sequence, so Textual waits ``$ESCDELAY`` ms (100 by default, as vim's ttimeoutlen) for
+  more bytes before it calls it a key.
 * **training speed**: env steps per second of the same run (same env, algorithm, seed, steps and
   presets) started from the app's Train screen and from the headless ``rltui train``, both read from
   the run store (``steps / (ended - started)``).
@@ -100,7 +103,7 @@ def child(env: str, algo: str, steps: int, data_dir: str) -> None:
 
 
 def in_app(env: str, algo: str, steps: int, presses: int, data_dir: Path,
-           poll: float = 0.005) -> tuple[dict, list[float]]:
+           poll: float = 0.005, close_key: str = "?") -> tuple[dict, list[float]]:
     prefs = data_dir / "ui.json"
     prefs.write_text(f'{{"algo": {{"{env}": "{algo}"}}}}')
     cmd = (f"cd {ROOT} && {sys.executable} {Path(__file__).resolve()} --child --env {env} --algo {algo} "
@@ -114,7 +117,7 @@ def in_app(env: str, algo: str, steps: int, presses: int, data_dir: Path,
         for _ in range(presses):
             if "training" not in _screen():
                 break
-            for key in ("?", "Escape"):
+            for key in ("?", close_key):
                 seen = len(log.read_text().splitlines()) if log.exists() else 0
                 sent = time.time()
                 _tmux("send-keys", "-t", SESSION, key)
@@ -147,6 +150,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--presses", type=int, default=40, help="help open/close cycles (2 samples each)")
     parser.add_argument("--repeats", type=int, default=2, help="headless/app speed pairs, interleaved")
+    parser.add_argument("--close-key", default="?", help="tmux key name that closes the help (e.g. Escape)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -169,7 +173,7 @@ def main() -> None:
             app_rates.append(app["steps"] / app["seconds"])
         c = Path(tmp, "latency")
         c.mkdir()
-        busy, lat = in_app(args.env, args.algo, args.steps, args.presses, c)
+        busy, lat = in_app(args.env, args.algo, args.steps, args.presses, c, close_key=args.close_key)
     ms = [x * 1000 for x in lat]
     print(f"machine: {os.cpu_count()} cores, {sys.platform}, python {sys.version.split()[0]}; "
           f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
@@ -182,6 +186,8 @@ def main() -> None:
     if ms:
         print(f"key → screen latency : n={len(ms)} median {statistics.median(ms):.1f} ms, p95 {_p95(ms):.1f} ms, "
               f"max {max(ms):.1f} ms (tmux send-keys → the app writes the frame)")
+        for name, part in (("? opens", ms[0::2]), (f"{args.close_key} closes", ms[1::2])):
+            print(f"  {name:12s}: median {statistics.median(part):.1f} ms, p95 {_p95(part):.1f} ms")
 
 
 if __name__ == "__main__":

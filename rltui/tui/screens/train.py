@@ -12,7 +12,9 @@ learned state the child sends at every episode start, while training goes on.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +44,7 @@ from rltui.tui.widgets.chart import RewardChart
 from rltui.tui.widgets.frame import FrameView
 
 SLOW_STEPS_S = 20
+PAINT_EVERY_S = 0.25  # live panels: four repaints a second
 
 #: A picklable function the training process calls before it builds the Trainer (tests set it to
 #: break training on purpose; see RemoteTrainer's ``child_setup``).
@@ -119,6 +122,8 @@ class TrainScreen(Screen):
         self.board_env = None
         self.final_q_steps = 0
         self._caption_text: str | None = None
+        self._last_pull = 0.0
+        self._pull_pending = False
 
     # ---- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -176,6 +181,7 @@ class TrainScreen(Screen):
         self.set_focus(None)
         self._done.clear()
         self._watch_pending = False
+        gc.freeze()  # this screen's widgets live on: keep full collections short while the run streams in
         self._train(config, self.loaded)
         self._paint_stats()
 
@@ -227,7 +233,19 @@ class TrainScreen(Screen):
 
     # ---- events from the worker -------------------------------------------------------------------
     def on_refresh(self, message: Refresh) -> None:
-        self._pull()
+        """Repaint at most PAINT_EVERY_S: each repaint costs the screen ~10-20 ms of CPU, and a key that
+        arrives during one waits for it (events that matter at once go through on_run_event)."""
+        wait = self._last_pull + PAINT_EVERY_S - time.monotonic()
+        if wait <= 0:
+            self._pull()
+        elif not self._pull_pending:
+            self._pull_pending = True
+            self.set_timer(wait, self._deferred_pull)
+
+    def _deferred_pull(self) -> None:
+        self._pull_pending = False
+        if self.running:  # the end of a run repaints at once (on_run_event)
+            self._pull()
 
     def on_run_event(self, message: RunEvent) -> None:
         event = message.event
@@ -242,6 +260,7 @@ class TrainScreen(Screen):
         self._paint_stats()
 
     def _pull(self) -> None:
+        self._last_pull = time.monotonic()
         if self.live is None:
             return
         if self.run_id is None and self.trainer is not None:

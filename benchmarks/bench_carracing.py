@@ -1,6 +1,6 @@
 """CarRacing (discrete, pixels): env throughput with parallel envs, and a short DQN run end to end.
 
-    python benchmarks/bench_carracing.py [--steps 400] [--train-steps 3000] [--envs 1,2,4]
+    python benchmarks/bench_carracing.py [--steps 1500] [--train-steps 3000] [--envs 1,2,4]
 
 1. Throughput of the training pipeline (grey 84×84, frame skip 4, stack 4) under a random policy:
    one env in this process, then ``gymnasium.vector.AsyncVectorEnv`` with N worker processes. Box2D
@@ -94,7 +94,8 @@ def _env(data_dir: str) -> dict[str, str]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=400, help="agent steps per throughput measurement")
+    p.add_argument("--steps", type=int, default=1500,
+                   help="agent steps per throughput measurement (several episodes: a reset builds a new track)")
     p.add_argument("--envs", default="1,2", help="env counts to measure")
     p.add_argument("--train-steps", type=int, default=3000, help="steps of each short run (0: skip)")
     p.add_argument("--algos", default="dqn,drqn", help="agents for the short runs")

@@ -16,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from rltui.play.session import EpisodeRecord
+from rltui.tui import textual_fixes
 from rltui.tui.prefs import Prefs
 
 CSS_FILE = Path(__file__).with_name("app.tcss")
@@ -75,6 +76,7 @@ class RltuiApp(App):
                  play_seed: int | None = None, watch: dict[str, Any] | None = None,
                  compare: dict[str, Any] | None = None) -> None:
         super().__init__()
+        textual_fixes.install()  # before anything is drawn (see the module for the leak it stops)
         self.data_dir = resolve_data_dir(data_dir)
         self.prefs = Prefs(self.data_dir)
         self._store = None

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 
 from rltui.agents.base import Agent
 from rltui.envs import get_entry
@@ -27,6 +27,7 @@ from rltui.play.realtime import GameLoop, LoopFrame, frame_of
 from rltui.tui.messages import Latest, Throttle
 from rltui.tui.screens.play import _num
 from rltui.tui.widgets.board import BoardView
+from rltui.tui.widgets.footer import Footer
 from rltui.tui.widgets.frame import FrameView
 
 _WHO = {"human": ("you", "#69db7c"), "agent": ("agent", "#ff6b6b"), "tie": ("tie", "#ffd43b")}

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from rltui.envs import CATALOGUE, EnvEntry, get_entry
+from rltui.tui.widgets.footer import Footer
 
 _SPACES: dict[str, tuple[str, str]] = {}  # env name -> (observation space, action space), built once
 

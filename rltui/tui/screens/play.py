@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from rltui.envs import get_entry
 from rltui.play.board import Board
@@ -29,6 +29,7 @@ from rltui.play.session import EpisodeRecord, HumanSession
 from rltui.play.viewer import Viewer
 from rltui.tui.messages import Latest, Throttle
 from rltui.tui.widgets.board import BoardView
+from rltui.tui.widgets.footer import Footer
 from rltui.tui.widgets.frame import FrameView
 
 

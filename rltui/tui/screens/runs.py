@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from rltui.envs import get_entry
 from rltui.errors import RltuiError
 from rltui.tui.widgets.chart import RewardChart
+from rltui.tui.widgets.footer import Footer
 
 _COLOURS = {"finished": "#69db7c", "stopped": "#ffd43b", "failed": "#ff6b6b", "running": "#4dabf7",
             "interrupted": "#da77f2"}

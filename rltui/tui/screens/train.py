@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Header, Static
 
 from rltui.agents.base import Agent
 from rltui.envs import get_entry, make_env
@@ -41,6 +41,7 @@ from rltui.tui.messages import Latest, Throttle
 from rltui.tui.screens.train_form import TrainForm
 from rltui.tui.widgets.board import BoardView
 from rltui.tui.widgets.chart import RewardChart
+from rltui.tui.widgets.footer import Footer
 from rltui.tui.widgets.frame import FrameView
 
 SLOW_STEPS_S = 20

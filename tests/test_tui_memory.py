@@ -1,0 +1,40 @@
+"""The app lets go of what it no longer shows: help screens and rebuilt footers are freed.
+
+Two Textual leaks (textual#6665, textual#6666) kept every widget ever drawn alive; on a screen that
+stays up for a whole run, the full garbage collections over them grew into pauses that landed on key
+presses (rltui.tui.textual_fixes, rltui.tui.widgets.footer).
+"""
+
+import gc
+
+from test_tui_support import sync
+from textual._styles_cache import StylesCache
+from textual.widget import Widget
+from textual.widgets._footer import FooterKey
+
+from rltui.tui.app import RltuiApp
+from rltui.tui.widgets.footer import Footer
+
+
+@sync
+async def test_opening_and_closing_the_help_leaves_no_widgets_or_render_caches_behind():
+    app = RltuiApp(start=("train", "FrozenLake4x4"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for _ in range(12):  # each opening rebuilds the footer and draws a new help screen
+            await pilot.press("question_mark")
+            await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        gc.unfreeze()  # the app freezes its start-up heap; look at everything
+        gc.collect()
+        objects = gc.get_objects()
+        widgets = [o for o in objects if issubclass(type(o), Widget)]  # type(): no proxy objects asked
+        keys = [w for w in widgets if isinstance(w, FooterKey)]
+        footers = {id(key.parent): key.parent for key in keys if isinstance(key.parent, Footer)}
+        assert keys and all(key in key.parent.children for key in keys if key.parent is not None)
+        assert sum(len(f.children) for f in footers.values()) == len(keys), "keys of earlier footers are alive"
+        for footer in footers.values():
+            assert len(getattr(footer, "__watchers")["compact"]) == len(footer.children)
+        drawn = {id(w._styles_cache) for w in widgets}
+        orphans = [o for o in objects if type(o) is StylesCache and id(o) not in drawn]
+        assert len(orphans) < 5, f"{len(orphans)} render caches of widgets no longer shown are alive"

@@ -1,4 +1,5 @@
-"""The app lets go of what it no longer shows: help screens and rebuilt footers are freed.
+"""The app lets go of what it no longer shows (help screens, rebuilt footers), and the footer is rebuilt
+only when its keys change.
 
 Two Textual leaks (textual#6665, textual#6666) kept every widget ever drawn alive; on a screen that
 stays up for a whole run, the full garbage collections over them grew into pauses that landed on key
@@ -9,6 +10,9 @@ import gc
 
 from test_tui_support import sync
 from textual._styles_cache import StylesCache
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets._footer import FooterKey
 
@@ -38,3 +42,47 @@ async def test_opening_and_closing_the_help_leaves_no_widgets_or_render_caches_b
         drawn = {id(w._styles_cache) for w in widgets}
         orphans = [o for o in objects if type(o) is StylesCache and id(o) not in drawn]
         assert len(orphans) < 5, f"{len(orphans)} render caches of widgets no longer shown are alive"
+
+
+class _Toggling(App):
+    """Two keys in the footer; the second one comes and goes (check_action)."""
+
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("a", "alpha", "Alpha"), Binding("b", "beta", "Beta"), Binding("m", "modal", "Modal")]
+    beta = True
+
+    def compose(self) -> ComposeResult:
+        yield Footer()
+
+    def check_action(self, action: str, parameters) -> bool:
+        return action != "beta" or self.beta
+
+    def action_modal(self) -> None:
+        self.push_screen(ModalScreen())
+
+    def keys(self) -> list[FooterKey]:
+        return list(self.screen.query(FooterKey))
+
+
+@sync
+async def test_the_footer_is_rebuilt_when_its_keys_change_and_only_then():
+    app = _Toggling()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        keys = app.keys()
+        assert [k.description for k in keys] == ["Alpha", "Beta", "Modal"]
+        await pilot.press("m")  # a modal over the screen and back: the same keys, nothing rebuilt
+        await pilot.pause()
+        app.pop_screen()
+        await pilot.pause()
+        assert app.keys() == keys and all(a is b for a, b in zip(app.keys(), keys))
+        app.beta = False  # a key goes away: rebuilt
+        app.refresh_bindings()
+        await pilot.pause()
+        assert [k.description for k in app.keys()] == ["Alpha", "Modal"]
+        app.beta = True
+        app.refresh_bindings()
+        await pilot.pause()
+        assert [k.description for k in app.keys()] == ["Alpha", "Beta", "Modal"]
+        footer = app.query_one(Footer)  # the keys of the two rebuilds before are not kept alive
+        assert len(getattr(footer, "__watchers")["compact"]) == len(footer.children) == 3

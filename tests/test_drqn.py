@@ -127,6 +127,47 @@ def test_n_step_targets_follow_the_sequence_and_stop_at_episode_ends():
     assert checked > 100
 
 
+class _StateRecorder(torch.nn.Module):
+    """Wraps a Q-network and keeps the LSTM state each call starts from."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.states = inner, []
+
+    def forward(self, obs, state=None, prev=None):
+        self.states.append(state)
+        return self.inner(obs, state, prev)
+
+
+def test_stored_state_replay_keeps_the_state_each_step_was_acted_from_and_learns_from_it():
+    hp = {"stored_state": True, "eps_start": 0.0, "eps_end": 0.0, "burn_in": 2, "seq_len": 3, "batch_size": 64,
+          "learning_starts": 10**6}
+    agent = make_agent("drqn", MASKED, TWO, hp, device="cpu", seed=0)
+    rng = np.random.default_rng(0)
+    before = []  # the training LSTM state (h, c) before each act, as the replay should keep it
+    for length in (6, 9):  # two episodes: the second must start from zeros again
+        obs = rng.normal(size=(length + 1, 2)).astype(np.float32)
+        for t in range(length):
+            state = agent._states.get("train")
+            zero = t == 0 or state is None
+            before.append(np.zeros((2, 64)) if zero else torch.stack([state[0][0, 0], state[1][0, 0]]).numpy())
+            action = agent.act(obs[t])
+            agent.observe(obs[t], action, 1.0, obs[t + 1], t + 1 == length, False)
+    kept = agent.buffer.states[agent.buffer.valid[:, 0], 0]  # (steps, 2, 64) in order: no wrap yet
+    assert len(kept) == 15 and np.abs(kept[0]).sum() == 0 and np.abs(kept[6]).sum() == 0
+    assert np.abs(kept[1]).sum() > 0
+    np.testing.assert_allclose(kept, np.stack(before), atol=2e-3)  # stored as float16
+    seen = {}
+    sample = agent.buffer.sample
+    agent.buffer.sample = lambda *args: seen.setdefault("batch", sample(*args))
+    agent.q, agent.target = _StateRecorder(agent.q), _StateRecorder(agent.target)
+    agent._update()
+    stored = torch.from_numpy(seen["batch"].states)
+    for net in (agent.q, agent.target):  # burn-in and the target both start from the stored state
+        h, c = net.states[0]
+        assert torch.equal(h[0], stored[:, 0]) and torch.equal(c[0], stored[:, 1])
+
+
 def test_sequence_hyperparameters_are_checked():
     with pytest.raises(RltuiError, match="unknown hyperparameter"):
         make_agent("drqn", MASKED, TWO, {"frame_dedup": True})

@@ -245,3 +245,26 @@ def test_sequences_carry_the_action_before_each_observation():
         expected = [taken[(e, t - 1)] if t > 0 else -1 for e, t in b.obs[:, :6][real]]
         assert np.array_equal(b.prev_actions[:, :6][real], expected)
         assert (b.prev_actions[:, 0] == -1).any() and (b.prev_actions[:, 0] >= 0).any()
+
+
+@pytest.mark.parametrize("n_envs", [1, 2])
+def test_sequences_start_from_the_state_stored_with_their_first_step(n_envs):
+    """R2D2's stored state: each step keeps the LSTM state it was acted from, after the ring wraps too,
+    and a step stored without one (a person's demo) gets zeros, not what its slot held before."""
+
+    class Staging(SequenceReplay):  # the agent stages the state it acted from before each add
+        def add_batch(self, obs, *rest):
+            self.stage_states(np.stack([obs, -obs], axis=1))  # (n_envs, 2 (h, c), 2): names the step
+            super().add_batch(obs, *rest)
+
+    rng = np.random.default_rng(4)
+    buf = Staging(60, (2,), np.float32, n_envs=n_envs, length=4, state_size=2)
+    drive(buf, [Counter(i) for i in range(n_envs)], 300, rng)  # wraps the ring several times
+    b = buf.sample(512, rng)
+    assert b.states.shape == (512, 2, 2) and b.states.dtype == np.float32
+    assert np.array_equal(b.states[:, 0], b.obs[:, 0]) and np.array_equal(b.states[:, 1], -b.obs[:, 0])
+    cursor = buf.cursor.copy()
+    SequenceReplay.add_batch(buf, np.ones((n_envs, 2)), [0] * n_envs, [0.0] * n_envs, np.ones((n_envs, 2)),
+                             [False] * n_envs, [False] * n_envs)
+    assert not buf.states[cursor, np.arange(n_envs)].any()
+    assert SequenceReplay(60, (2,), np.float32, n_envs=1, length=4).states is None  # off unless asked

@@ -17,6 +17,11 @@ It sees one observation per step, no frame stack, and remembers the rest:
   Where an observation leaves out what the last action did (MaskedCartPole: positions only, so the
   newest velocity change is the push the agent just gave), the memory cannot infer it otherwise: the
   actions in replay were partly random, so the network cannot recompute them from what it saw.
+* **Stored state** (``stored_state``, R2D2): the replay also keeps the LSTM state each step was acted
+  from, and a sampled sequence starts from it instead of from zeros (the burn-in then refreshes it for
+  the current weights). A zero state only ever trains the network on the first few dozen steps of
+  memory, while acting carries the memory over whole episodes of hundreds of steps: the states met
+  late in a long episode are ones training never saw.
 
 Everything else (ε and learning-rate schedules, train frequency, target updates, checkpoints) is DQN's.
 """
@@ -46,6 +51,7 @@ class DRQNConfig(DeepConfig):
     seq_len: int = 16  # steps in the loss per sequence
     burn_in: int = 8  # steps before them that only warm the LSTM state
     prev_action: bool = False  # the LSTM also reads the previous action (R2D2)
+    stored_state: bool = False  # sequences start from the LSTM state stored when acting (R2D2), not zeros
     learning_starts: int = 2_000
     train_freq: int = 8
 
@@ -71,6 +77,7 @@ class DRQNAgent(DQNAgent):
         self._states: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self._fresh: dict[str, set[int]] = {"train": set(), "greedy": set()}  # env indices to zero
         self._prev: dict[str, np.ndarray] = {}  # the previous action per env (-1: none), with prev_action
+        self._acted_from: np.ndarray | None = None  # (n_envs, 2, lstm_size) before the last training act
 
     def _network(self) -> RecurrentQNetwork:
         c = self.cfg
@@ -78,7 +85,8 @@ class DRQNAgent(DQNAgent):
                                  c.dueling, self.n_actions if c.prev_action else 0)
 
     def _new_buffer(self, shape: tuple[int, ...], dtype: np.dtype, n_envs: int) -> SequenceReplay:
-        return SequenceReplay(self.cfg.buffer_size, shape, dtype, n_envs, length=self.cfg.burn_in + self.cfg.seq_len)
+        return SequenceReplay(self.cfg.buffer_size, shape, dtype, n_envs, length=self.cfg.burn_in + self.cfg.seq_len,
+                              state_size=self.cfg.lstm_size if self.cfg.stored_state else 0)
 
     # ---- acting: the LSTM state per env ----------------------------------------------------------
     # Training acts (explore=True) carry one state per env, zeroed after the agent has *observed* that
@@ -89,15 +97,23 @@ class DRQNAgent(DQNAgent):
         self._fresh["greedy"].add(index)
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated, next_action_mask=None) -> None:
+        self._stage_state(1)
         super().observe(obs, action, reward, next_obs, terminated, truncated)
         self._took("train", np.array([action]))
         if terminated or truncated:
             self._fresh["train"].add(0)
 
     def observe_batch(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
+        self._stage_state(len(actions))
         super().observe_batch(obs, actions, rewards, next_obs, terminated, truncated)
         self._took("train", np.asarray(actions))
         self._fresh["train"].update(np.flatnonzero(np.logical_or(terminated, truncated)).tolist())
+
+    def _stage_state(self, n_envs: int) -> None:
+        """Hand the replay the state the step being observed was acted from (stored_state)."""
+        if self.cfg.stored_state:
+            self._buffer(n_envs).stage_states(self._acted_from)
+            self._acted_from = None
 
     def _took(self, key: str, actions: np.ndarray) -> None:
         """Remember the actions taken, which the next step's network reads (``prev_action``); observe()
@@ -123,6 +139,8 @@ class DRQNAgent(DQNAgent):
                     state[1][:, i] = 0
                     prev[i] = -1
             fresh.clear()
+        if explore and self.cfg.stored_state:
+            self._acted_from = torch.stack([state[0][0], state[1][0]], dim=1).cpu().numpy()
         prev_action = _as_tensor(prev, self.device).unsqueeze(1) if self.cfg.prev_action else None
         with torch.inference_mode():
             q, (h, c) = self.q(_as_tensor(obs, self.device).unsqueeze(1), state, prev_action)
@@ -162,11 +180,14 @@ class DRQNAgent(DQNAgent):
         rewards, term = _as_tensor(b.rewards[:, k:], dev), _as_tensor(b.terminated[:, k:], dev)
         mask = _as_tensor(b.mask[:, k:], dev)
         prev = _as_tensor(b.prev_actions, dev) if c.prev_action else None
+        state = None  # the sequence starts from a zero LSTM state, or from the one stored when acting
+        if b.states is not None:
+            stored = _as_tensor(b.states, dev)
+            state = (stored[:, 0].unsqueeze(0).contiguous(), stored[:, 1].unsqueeze(0).contiguous())
         with torch.no_grad():
-            q_target, _ = self.target(obs, None, prev)  # the whole sequence from a zero state
-            state = None
+            q_target, _ = self.target(obs, state, prev)  # the whole sequence
             if k > 0:  # burn-in: warm the online LSTM without gradients
-                _, state = self.q(obs[:, :k], None, None if prev is None else prev[:, :k])
+                _, state = self.q(obs[:, :k], state, None if prev is None else prev[:, :k])
         q_online, _ = self.q(obs[:, k:], state, None if prev is None else prev[:, k:])  # (B, seq_len + n_step, A)
         q_sa = q_online[:, :n].gather(2, actions).squeeze(2)
         with torch.no_grad():

@@ -15,7 +15,8 @@ then take 100 k × 84 × 84 bytes ≈ 0.7 GB instead of 2 × 4 × that (benchmar
 The buffer checks that consecutive observations really overlap as a stack and says so if they do not.
 
 :class:`ReplayBuffer` samples single transitions (DQN); :class:`SequenceReplay` samples fixed-length
-sequences with a burn-in prefix, padded with zeros and masked after an episode ends (DRQN).
+sequences with a burn-in prefix, padded with zeros and masked after an episode ends (DRQN), and
+optionally the LSTM state each step was acted from (R2D2's stored state).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class SequenceBatch:
     boot: np.ndarray | None = None  # int64 (B, L): index in ``obs`` to bootstrap from (None: j + 1)
     discounts: np.ndarray | None = None  # float32 (B, L): γ^m for an m-step return (None: one step)
     prev_actions: np.ndarray | None = None  # int64, like obs: the action before each observation (-1: none)
+    states: np.ndarray | None = None  # float32 (B, 2, H): the stored LSTM (h, c) before the first step
 
 
 class _StreamStore:
@@ -271,11 +273,41 @@ class SequenceReplay(_StreamStore):
     """
 
     def __init__(self, capacity: int, obs_shape: tuple[int, ...], obs_dtype: np.dtype, n_envs: int,
-                 length: int) -> None:
+                 length: int, state_size: int = 0) -> None:
         super().__init__(capacity, obs_shape, obs_dtype, n_envs, stack=1)
         if length < 1 or length + 2 > self.slots:
             raise RltuiError(f"sequence length {length} does not fit a replay of {self.slots} slots per env")
         self.length = length
+        # R2D2's stored state: the LSTM (h, c) each transition was acted from, float16 (it only seeds the
+        # burn-in, which refreshes it): 4 × lstm_size bytes a step, 51 MB for 100k steps of 64 units.
+        self.states = np.zeros((self.slots, n_envs, 2, state_size), dtype=np.float16) if state_size else None
+        self._staged: np.ndarray | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return super().nbytes + (0 if self.states is None else self.states.nbytes)
+
+    def stage_states(self, states: np.ndarray | None) -> None:
+        """The (n_envs, 2, H) LSTM states the next stored step was acted from (used by the next add)."""
+        self._staged = states
+
+    def _store_states(self) -> None:
+        """Write the staged states into the slots of the step being added (zeros if none were staged,
+        e.g. for a person's demos), so a slot never keeps the state of what it held before the ring wrapped."""
+        if self.states is not None:
+            self.states[self.cursor, np.arange(self.n_envs)] = 0 if self._staged is None else self._staged
+        self._staged = None
+
+    def add(self, obs, action: int, reward: float, next_obs, terminated: bool, truncated: bool) -> None:
+        if self.n_envs != 1:  # the base class would hand it to add_batch, which stores the states itself
+            super().add(obs, action, reward, next_obs, terminated, truncated)
+            return
+        self._store_states()
+        super().add(obs, action, reward, next_obs, terminated, truncated)
+
+    def add_batch(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
+        self._store_states()
+        super().add_batch(obs, actions, rewards, next_obs, terminated, truncated)
 
     def sample(self, batch_size: int, rng: np.random.Generator, n_step: int = 1, gamma: float = 0.99
                ) -> SequenceBatch:
@@ -311,9 +343,10 @@ class SequenceReplay(_StreamStore):
         first = np.where(~self.start[slot, env] & self.valid[before, env], self.actions[before, env], -1)
         actions = self.actions[steps[:, :T], envs] * mask
         prev_actions = np.concatenate([first[:, None], actions], 1)
+        states = None if self.states is None else self.states[slot, env].astype(np.float32)
         if n == 1:
             return SequenceBatch(obs=obs, actions=actions, rewards=rewards, terminated=terminated, mask=m,
-                                 prev_actions=prev_actions)
+                                 prev_actions=prev_actions, states=states)
         # Windows of n steps from each of the L steps: real ones are a prefix, m_j of them.
         window = np.arange(L)[:, None] + np.arange(n)  # (L, n)
         alive = m[:, window]  # (B, L, n)
@@ -330,4 +363,5 @@ class SequenceReplay(_StreamStore):
             boot=last + 1,
             discounts=(gamma ** count).astype(np.float32),
             prev_actions=prev_actions,
+            states=states,
         )

@@ -79,7 +79,10 @@ async def test_tabular_training_fills_the_chart_and_the_q_board_and_is_stored():
         assert any(arrow in text for arrow in "←↓→↑") and "gap to Q*" in text
         run = app.store.get_run(screen.run_id)
         assert run["status"] == "finished" and run["steps"] == 4000 and run["algo"] == "q"
-        assert app.store.latest_checkpoint(screen.run_id)
+        checkpoint = app.store.latest_checkpoint(screen.run_id)
+        assert checkpoint
+        shown = [n.message for n in app._notifications]  # the final save, announced once (not twice)
+        assert sum(str(checkpoint) in m for m in shown) == 1, shown
 
 
 @sync

@@ -118,6 +118,7 @@ class TrainScreen(Screen):
         self.q_star: np.ndarray | None = None
         self.gap_text = ""
         self.eval_text = ""
+        self._announced: str | None = None  # the checkpoint path last shown in a notification
         self.watch_loop: GameLoop | None = None
         self.viewer: Viewer | None = None
         self.board_env = None
@@ -255,6 +256,7 @@ class TrainScreen(Screen):
             success = "" if event.success_rate is None else f" · success {event.success_rate:.0%}"
             self.eval_text = f"greedy eval @{_k(event.steps)}: {_fig(event.mean)} ± {_fig(event.std, 2)}{success}"
         elif isinstance(event, Checkpointed):
+            self._announced = event.path
             self.notify(f"checkpoint saved: {event.path}", timeout=4)
         elif isinstance(event, Finished):
             self._finished(event)
@@ -290,7 +292,8 @@ class TrainScreen(Screen):
             self._show_error(f"training failed: {self.failed}\nthe run is marked failed in the store; "
                              "change the settings and press s to try again")
         else:
-            where = f" → {event.checkpoint}" if event.checkpoint else ""
+            # the final save was just announced on its own: the path once is enough
+            where = f" → {event.checkpoint}" if event.checkpoint and event.checkpoint != self._announced else ""
             self.notify(f"training {event.status} after {event.steps:,} steps{where}", timeout=6)
 
     def _show_error(self, message: str) -> None:

@@ -279,7 +279,7 @@ class SequenceReplay(_StreamStore):
             raise RltuiError(f"sequence length {length} does not fit a replay of {self.slots} slots per env")
         self.length = length
         # R2D2's stored state: the LSTM (h, c) each transition was acted from, float16 (it only seeds the
-        # burn-in, which refreshes it): 4 × lstm_size bytes a step, 51 MB for 100k steps of 64 units.
+        # burn-in, which refreshes it): 4 × lstm_size bytes a step, 26 MB for 100k steps of 64 units.
         self.states = np.zeros((self.slots, n_envs, 2, state_size), dtype=np.float16) if state_size else None
         self._staged: np.ndarray | None = None
 
@@ -299,10 +299,8 @@ class SequenceReplay(_StreamStore):
         self._staged = None
 
     def add(self, obs, action: int, reward: float, next_obs, terminated: bool, truncated: bool) -> None:
-        if self.n_envs != 1:  # the base class would hand it to add_batch, which stores the states itself
-            super().add(obs, action, reward, next_obs, terminated, truncated)
-            return
-        self._store_states()
+        if self.n_envs == 1:  # otherwise the base class hands it to add_batch, which stores the states
+            self._store_states()
         super().add(obs, action, reward, next_obs, terminated, truncated)
 
     def add_batch(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:

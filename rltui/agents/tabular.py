@@ -106,6 +106,7 @@ class TabularAgent(Agent):
         self._greedy: list[int] = [self._rng.randrange(n_actions) for _ in range(n_states)]
         self._pin: float | None = None
         self._pending: tuple[Any, int] | None = None  # SARSA: (next obs, the action chosen for it)
+        self._last_next: int | None = None  # SARSA: the a′ of the last target (read by the explain mode)
         self.t = 0
         self._restart_schedule()
 
@@ -218,6 +219,7 @@ class TabularAgent(Agent):
         """SARSA bootstraps on the action it will really take next: choose it now, play it next step."""
         self._pending = None
         nxt = self.act(next_obs, True, mask)
+        self._last_next = nxt
         if not truncated:  # after a time limit the next act() is in a new episode
             self._pending = (next_obs, nxt)
         return nxt
@@ -261,6 +263,56 @@ class TabularAgent(Agent):
     def greedy_actions(self) -> np.ndarray:
         """The cached greedy action of every state (what :meth:`act` plays with ``explore=False``)."""
         return np.array(self._greedy, dtype=np.int64)
+
+    # -- what the explain mode reads (never on the training path) ------------------------------------
+    def explain_act(self, obs: Any, action_mask: np.ndarray | None = None) -> tuple[int, str, float | None, float]:
+        """:meth:`act` with its reason: ``(action, why, draw, ε)``, ``why`` being ``greedy``, ``explore``
+        or ``planned`` (SARSA's next action, chosen while bootstrapping). ``draw`` is the uniform number
+        that act() compared with ε, read from a copy of the generator so acting is unchanged."""
+        eps = self.epsilon if self._pin is None else self._pin
+        pending = self._pending
+        if pending is not None and pending[0] == obs:
+            return self.act(obs, True, action_mask), "planned", None, eps
+        draw = self.rng_copy().random()
+        action = self.act(obs, True, action_mask)
+        return action, "explore" if draw < eps else "greedy", draw, eps
+
+    def rng_copy(self) -> random.Random:
+        """A generator in the agent's current state: what its next draws will be, without drawing them."""
+        probe = random.Random()
+        probe.setstate(self._rng.getstate())
+        return probe
+
+    def cell(self, state: int, action: int) -> tuple[float, int, int]:
+        """``(Q(s, a), visits of (s, a), the cached greedy action of s)``: what one update changes."""
+        return self._q[state][action], self._visits[state][action], self._greedy[state]
+
+    def set_cell(self, state: int, action: int, cell: tuple[float, int, int]) -> None:
+        """Put back what :meth:`cell` returned (stepping back in the explain mode); touches no RNG."""
+        value, visits, greedy = cell
+        self._q[state][action] = float(value)
+        self._visits[state][action] = int(visits)
+        self._greedy[state] = int(greedy)
+
+    def row(self, state: int) -> list[float]:
+        """A copy of Q(s, ·)."""
+        return list(self._q[state])
+
+    def last_next_action(self) -> int | None:
+        """SARSA: the a′ its last target used (after a time limit it is drawn but never played)."""
+        return self._last_next
+
+    @property
+    def target_rule(self) -> str:
+        """``q``, ``sarsa`` or ``expected``: which bootstrap :meth:`observe` uses."""
+        return ("q", "sarsa", "expected")[self._target]
+
+    def learning_rate(self, visits: int) -> float:
+        """The α an update uses on its ``visits``-th visit of (s, a), exactly as :meth:`observe` computes it."""
+        if not self._visit_alpha:
+            return self._alpha
+        lr = visits ** self._power
+        return self._alpha if lr < self._alpha else lr
 
     def set_epsilon(self, value: float | None) -> None:
         if value is not None and not 0.0 <= value <= 1.0:

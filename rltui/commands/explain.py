@@ -1,0 +1,105 @@
+"""``rltui explain ENV``: tabular training one update at a time, in words and numbers.
+
+The headless twin of the app's Explain screen. Every number printed is the one the agent used, written
+in Python's round-trip form, so anyone can redo the arithmetic. ``--algo vi`` prints value iteration
+sweep by sweep instead (the largest change, V, and the backup of one state written out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", help="show each tabular update (Q-learning, SARSA, value iteration) step by step",
+                       description="Train a tabular agent one transition at a time and print every update: "
+                       "the action and why, the reward, the target, the error, α and the new Q(s,a).")
+    p.add_argument("env", metavar="ENV", help="a grid environment (see rltui envs)")
+    p.add_argument("--algo", choices=("q", "sarsa", "expected", "vi"), default="q",
+                   help="q (Q-learning), sarsa, expected (expected SARSA) or vi (value iteration); default q")
+    p.add_argument("--steps", type=int, default=10, help="updates (or sweeps for vi) to print (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the env and the agent (default 0)")
+    p.add_argument("--preset", help="a named preset of the algorithm (see rltui/presets)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a hyperparameter")
+    p.add_argument("--state", type=int, help="vi: the state whose backup is written out (default: the start)")
+    p.add_argument("--json", action="store_true", help="one JSON object per step instead of words")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rltui.errors import RltuiError
+    from rltui.training.config import parse_assignments
+
+    if not 1 <= args.steps <= 1_000_000:
+        raise RltuiError(f"--steps must be between 1 and 1000000, not {args.steps}")
+    if not 0 <= args.seed < 2**63:
+        raise RltuiError(f"--seed must be between 0 and 2^63-1, not {args.seed}")
+    overrides = parse_assignments(args.set)
+    if args.algo == "vi":
+        return _value_iteration(args, overrides)
+    from rltui.training.explain import Explainer, step_lines
+
+    algo = "sarsa" if args.algo == "expected" else args.algo
+    if args.algo == "expected":
+        overrides["expected"] = True
+    explainer = Explainer(args.env, algo, seed=args.seed, preset=args.preset, overrides=overrides)
+    try:
+        if not args.json:
+            hp = explainer.hparams
+            alpha = (f"α = max({hp['alpha']}, n^-{hp['alpha_power']}) on the n-th visit of (s,a)"
+                     if hp["alpha_schedule"] == "visits" else f"α = {hp['alpha']}")
+            eps = (f"ε = {hp['epsilon_start']}" if hp["epsilon_decay"] == "constant" else
+                   f"ε from {hp['epsilon_start']} to {hp['epsilon_end']} ({hp['epsilon_decay']})")
+            print(f"{args.algo} on {explainer.entry.name}, seed {args.seed}: γ = {hp['gamma']}, {alpha}, {eps}, "
+                  f"Q starts at {hp['q_init']}")
+        for _ in range(args.steps):
+            step = explainer.forward()
+            if args.json:
+                record = {k: v for k, v in vars(step).items() if k not in ("before", "after")}
+                record["error"] = step.error
+                record["action_name"] = _name(explainer.action_names, step.action)
+                print(json.dumps(record))
+            else:
+                print("\n".join(step_lines(step, explainer.action_names)))
+    finally:
+        explainer.close()
+    return 0
+
+
+def _value_iteration(args: argparse.Namespace, overrides: dict) -> int:
+    import numpy as np
+
+    from rltui.errors import RltuiError
+    from rltui.training.explain import ValueIterationTrace, num
+
+    unknown = set(overrides) - {"gamma", "theta"}
+    if unknown:
+        raise RltuiError(f"vi: explain takes gamma and theta, not {', '.join(sorted(unknown))}")
+    trace = ValueIterationTrace(args.env, gamma=overrides.get("gamma"), theta=float(overrides.get("theta", 1e-8)))
+    n_states = trace.model.n_states
+    state = 0 if args.state is None else args.state
+    if not 0 <= state < n_states:
+        raise RltuiError(f"--state must be between 0 and {n_states - 1}, not {state}")
+    names = trace.entry.action_names
+    print(f"value iteration on {trace.entry.name}: γ = {trace.gamma}, stop when the largest change < {trace.theta}")
+    for _ in range(args.steps):
+        V, Q, delta = trace.sweep()
+        k = len(trace.deltas)
+        if args.json:
+            print(json.dumps({"sweep": k, "delta": delta, "V": V.tolist(), "policy": Q.argmax(axis=1).tolist()}))
+            continue
+        print(f"sweep {k}: largest change {num(delta)}{'  → converged' if delta < trace.theta else ''}")
+        with np.printoptions(precision=3, suppress=True, linewidth=78):
+            print(f"  V = {V}")
+        print(f"  backup of state {state}: V({state}) = max over a of R(s,a) + γ·Σ p·V(s′)")
+        for a, value, terms in trace.backup(state):
+            sums = " + ".join(f"{num(p)}×{num(v)}" for p, _, v in terms) or "0"
+            reward = num(float(trace.model.R[state, a]))
+            print(f"    {_name(names, a)}: {reward} + {trace.gamma}·({sums}) = {num(value)}")
+        if trace.converged:
+            break
+    return 0
+
+
+def _name(names: tuple[str, ...], action: int) -> str:
+    return names[action] if action < len(names) else f"a{action}"

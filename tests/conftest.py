@@ -1,4 +1,6 @@
-"""Test-wide settings: no real display for pygame, no writes to the user's real data dir."""
+"""Test-wide settings: no real display for pygame, no writes to the user's real data dir, and one
+terminal size for everything that reads it (Rich, argparse, shutil.get_terminal_size), so no test's
+outcome depends on the terminal pytest was started from."""
 
 import os
 
@@ -11,3 +13,5 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("RLTUI_DATA", str(tmp_path / "rltui-data"))
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "24")

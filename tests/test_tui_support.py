@@ -21,6 +21,25 @@ def screen_text(app) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+def widget_text(widget) -> str:
+    """A widget's whole content as plain text, unwrapped: for messages whose line breaks on screen
+    depend on the terminal's width or on what they quote (a temp path's length), so a test never does."""
+    from rich.console import Console
+
+    content = getattr(widget, "content", None)
+    if content is None:
+        content = widget.render()
+    if isinstance(content, str):
+        return content
+    plain = getattr(content, "plain", None)
+    if isinstance(plain, str):
+        return plain
+    console = Console(width=10_000, color_system=None, legacy_windows=False)
+    with console.capture() as capture:
+        console.print(content, soft_wrap=True)
+    return capture.get()
+
+
 async def tap(pilot, key: str) -> None:
     """Press a key without Pilot's wait-for-idle (which waits a second per key while training keeps the
     CPU busy): the same event the terminal driver sends."""

@@ -14,7 +14,7 @@ import sys
 from rltui import __version__
 from rltui.errors import RltuiError
 
-COMMANDS: tuple[str, ...] = ("envs", "play", "train", "eval", "runs", "compare", "explain")
+COMMANDS: tuple[str, ...] = ("envs", "play", "train", "eval", "runs", "compare", "explain", "episodes")
 
 
 def build_parser() -> argparse.ArgumentParser:

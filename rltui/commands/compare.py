@@ -24,6 +24,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--show", type=int, metavar="ID", help="one kept comparison, round by round")
     p.add_argument("--no-save", action="store_true", help="print the table but keep nothing")
     p.add_argument("--play", action="store_true", help="play your side now, in the app (side by side)")
+    p.add_argument("--record", metavar="OUT.gif|OUT.mp4", help="also save the match as one side-by-side video "
+                   "(you left, the agent right, seed after seed)")
+    p.add_argument("--frames", choices=("board", "rgb"), default="board",
+                   help="with --record on grid envs: rltui's board (default) or the env's rgb_array")
+    p.add_argument("--fps", type=float, default=8.0, help="with --record: frames a second (default 8)")
+    p.add_argument("--trust", action="store_true", help="allow an sb3:PATH.zip agent (SB3 files are pickles, "
+                   "which can run code: only for files you trust)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,22 +55,26 @@ def run(args: argparse.Namespace) -> int:
                 raise RltuiError("--play needs an interactive terminal")
             return run_app(args.data_dir, start=("compare", env),
                            compare={"checkpoint": args.agent, "seeds": args.seeds})
-        return _compare(store, env, args.agent, args.seeds, save=not args.no_save)
+        if args.record:
+            from rltui.share.video import check_path
+
+            check_path(args.record)
+        return _compare(store, env, args.agent, args.seeds, save=not args.no_save, args=args)
 
 
 def _fmt(value: float | None) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
 
 
-def _compare(store, env: str, checkpoint: str, seeds_text: str, *, save: bool) -> int:
+def _compare(store, env: str, checkpoint: str, seeds_text: str, *, save: bool, args=None) -> int:
     from rich.console import Console
     from rich.table import Table
 
     from rltui.play import compare
-    from rltui.training.checkpoints import load_checkpoint
+    from rltui.share.sb3 import load_agent
 
     seeds = compare.parse_seeds(seeds_text)
-    agent, header = load_checkpoint(checkpoint, expected_env=env)
+    agent, header = load_agent(checkpoint, expected_env=env, trust=bool(getattr(args, "trust", False)))
     console = Console()
     rounds: list[compare.Round] = []
     for seed in seeds:
@@ -93,6 +104,8 @@ def _compare(store, env: str, checkpoint: str, seeds_text: str, *, save: bool) -
         console.print(f"no kept episode of yours on seed(s) {', '.join(map(str, missing))}: play them with "
                       f"`rltui play {env} --seed {missing[0]}` (each new episode takes the next seed), "
                       "or in the app's Compare screen", soft_wrap=True)
+    if args is not None and args.record:
+        _record(env, agent, header, store, rounds, args)
     if save and summary.rounds:
         done = [r for r in rounds if r.complete]
         rows = [compare.round_for_store(r) for r in done]
@@ -101,6 +114,24 @@ def _compare(store, env: str, checkpoint: str, seeds_text: str, *, save: bool) -
                                    compare.summary_for_store(compare.summarize(done)))
         console.print(f"kept as comparison {cid} (rltui compare --history {env})", soft_wrap=True)
     return 0
+
+
+def _record(env: str, agent, header, store, rounds, args) -> None:
+    """The match as one video: your kept episode left, the agent right, for each seed."""
+    from rich.console import Console
+
+    from rltui.share.video import CompareSide, record_compare
+
+    sides = []
+    for r in rounds:
+        human = store.get_human_episode(r.human_episode_id) if r.human_episode_id is not None else None
+        pair = [CompareSide("agent " + header["algo"], agent=agent)]
+        if human is not None:
+            pair.insert(0, CompareSide("you", actions=human["actions"], rewards=human["rewards"]))
+        sides.append(pair)
+    path, _ = record_compare(env, [r.seed for r in rounds], sides, args.record, fps=args.fps, style=args.frames,
+                             env_overrides=header.get("env_kwargs") or None)
+    Console().print(f"saved the match ({len(rounds)} seed(s)) to {path}", soft_wrap=True)
 
 
 def _history(store, env: str | None) -> int:

@@ -15,14 +15,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a checkpoint (greedy, fixed seeds)",
                        description="Play greedy episodes with a saved agent and report mean ± std return "
                        "(and the success rate where the env has one).")
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz or .pt file written by rltui train")
-    p.add_argument("--episodes", type=int, default=100, help="episodes to play (default 100)")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz or .pt file written by rltui train, or "
+                   "sb3:PATH.zip (a Stable-Baselines3 DQN model; needs --env and --trust)")
+    p.add_argument("--episodes", type=int, help="episodes to play (default 100, or 1 with --record)")
     p.add_argument("--seed", type=int, default=1_000_000, help="seed of the first episode (default 1000000)")
     p.add_argument("--render", choices=("none", "terminal", "window"), default="none",
                    help="draw the episodes in the terminal or a pygame window (default none)")
     p.add_argument("--fps", type=float, default=8.0, help="frames a second when rendering (default 8)")
     p.add_argument("--env", help="refuse the checkpoint unless it was trained on this env")
     p.add_argument("--device", default="cpu", help="device for neural agents (default cpu)")
+    p.add_argument("--record", metavar="OUT.gif|OUT.mp4", help="also save the episodes as one GIF or MP4 video")
+    p.add_argument("--frames", choices=("board", "rgb"), default="board", help="with --record on grid envs: "
+                   "draw the board as rltui does (default) or use the env's own rgb_array frames")
+    p.add_argument("--trust", action="store_true", help="allow loading an sb3: model (SB3 files are pickles, "
+                   "which can run code: only for files you trust)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,9 +37,11 @@ def run(args: argparse.Namespace) -> int:
 
     from rltui.envs import get_entry
     from rltui.errors import RltuiError
-    from rltui.training.checkpoints import load_checkpoint
-    from rltui.training.evaluation import evaluate
+    from rltui.share.sb3 import load_agent
+    from rltui.training.evaluation import EvalResult, evaluate
 
+    if args.episodes is None:
+        args.episodes = 1 if args.record else 100
     if args.episodes < 1:
         raise RltuiError(f"--episodes must be at least 1, not {args.episodes}")
     device = args.device
@@ -41,14 +49,33 @@ def run(args: argparse.Namespace) -> int:
         from rltui.agents.device import resolve_device
 
         device = resolve_device(device)
-    agent, header = load_checkpoint(args.checkpoint, expected_env=args.env, device=device)
+    if args.record:
+        from rltui.share.video import check_path
+
+        if args.render != "none":
+            raise RltuiError("--record and --render together: choose one")
+        check_path(args.record)
+    agent, header = load_agent(args.checkpoint, expected_env=args.env, trust=args.trust, device=device)
     entry = get_entry(header["env"])
-    render_mode, on_frame, close = _renderer(args, entry)
-    try:
-        result = evaluate(agent, entry.name, args.episodes, args.seed, render=render_mode,
-                          env_overrides=header.get("env_kwargs"), on_frame=on_frame)
-    finally:
-        close()
+    if args.record:  # the recorded episodes are the evaluation: greedy, on the same seeds
+        import numpy as np
+
+        from rltui.share.video import record_agent
+
+        path, played = record_agent(agent, entry.name, args.record, episodes=args.episodes, seed=args.seed,
+                                    fps=args.fps, style=args.frames, label=header["algo"],
+                                    env_overrides=header.get("env_kwargs"))
+        returns = [e.ret for e in played]
+        success = None if entry.success_reward is None else float(np.mean(np.asarray(returns) >= entry.success_reward))
+        result = EvalResult(float(np.mean(returns)), float(np.std(returns)), returns, [len(e.actions) for e in played],
+                            success)
+    else:
+        render_mode, on_frame, close = _renderer(args, entry)
+        try:
+            result = evaluate(agent, entry.name, args.episodes, args.seed, render=render_mode,
+                              env_overrides=header.get("env_kwargs"), on_frame=on_frame)
+        finally:
+            close()
     table = Table(title=f"{header['algo']} on {entry.name}: {args.checkpoint}", show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", overflow="fold")
@@ -62,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         table.add_row("solved bar", entry.solved_note or f"{entry.solved:g}")
     table.add_row("trained", f"{int(header.get('steps', 0)):,} steps")
     Console().print(table)
+    if args.record:
+        Console().print(f"saved {args.episodes} episode(s) to {path}", soft_wrap=True)
     return 0
 
 

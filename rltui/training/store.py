@@ -369,6 +369,16 @@ class RunStore:
         comparison["rounds_detail"] = rounds
         return comparison
 
+    def get_human_episode(self, episode_id: int) -> dict[str, Any] | None:
+        """One kept human episode by id (with its actions and rewards), or None."""
+        rows = self._rows("SELECT * FROM human_episodes WHERE id = ?", (int(episode_id),))
+        if not rows:
+            return None
+        row = rows[0]
+        row["actions"] = json.loads(row["actions"])
+        row["rewards"] = json.loads(row["rewards"])
+        return row
+
     def latest_human_episode(self, env: str, seed: int) -> dict[str, Any] | None:
         """The newest human episode on ``env`` and ``seed``, or None."""
         rows = self._rows("SELECT * FROM human_episodes WHERE env = ? AND seed = ? ORDER BY id DESC LIMIT 1",

@@ -1,7 +1,5 @@
 """Videos: a recorded episode has one frame for the reset and one per step; a comparison shows both sides."""
 
-import imageio.v3 as iio
-import imageio_ffmpeg
 import numpy as np
 import pytest
 
@@ -13,6 +11,9 @@ from rltui.training.checkpoints import load_checkpoint
 from rltui.training.config import TrainConfig
 from rltui.training.store import RunStore
 from rltui.training.trainer import Trainer
+
+iio = pytest.importorskip("imageio.v3", reason="the share extra is not installed")
+imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="the share extra is not installed")
 
 ENV = "FrozenLake4x4"
 MOVES = [1, 1, 2, 2, 1, 2, 1, 2, 0, 1, 2, 3, 2, 1, 1, 2, 2, 1] * 6

@@ -99,8 +99,10 @@ class Explainer:
         self.history: list[ExplainedStep] = []
         self.cursor = 0  # steps applied to the table; == len(history) at the newest step
         self.episode = 1
-        self._obs: Any = None
-        self._mask: np.ndarray | None = None
+        obs, info = self.env.reset(seed=seed)  # as the Trainer does: seeded once, then unseeded resets
+        self.agent.reset_episode(0)
+        self._obs: Any = obs
+        self._mask: np.ndarray | None = _mask_of(info)
 
     @property
     def action_names(self) -> tuple[str, ...]:
@@ -147,8 +149,8 @@ class Explainer:
     # -- one new transition -------------------------------------------------------------------------
     def _new_step(self) -> ExplainedStep:
         agent, env = self.agent, self.env
-        if self._obs is None:
-            obs, info = env.reset(seed=self.seed) if not self.history else env.reset()
+        if self._obs is None:  # a new episode (the first one was reset, seeded, by __init__)
+            obs, info = env.reset()
             agent.reset_episode(0)
             self._obs, self._mask = obs, _mask_of(info)
         obs, mask = self._obs, self._mask
@@ -271,8 +273,13 @@ def num(x: float) -> str:
     return repr(float(x))
 
 
-def step_lines(step: ExplainedStep, action_names: tuple[str, ...]) -> list[str]:
-    """The step in words and numbers, exactly the numbers the agent used."""
+def short(x: float) -> str:
+    """Six significant digits, for the screen (the headless command prints :func:`num`'s exact form)."""
+    return f"{float(x):.6g}"
+
+
+def step_lines(step: ExplainedStep, action_names: tuple[str, ...], num=num) -> list[str]:
+    """The step in words and numbers: exactly the numbers the agent used, written by ``num``."""
     def act(a: int | None) -> str:
         return "-" if a is None else f"{action_names[a]}" if a < len(action_names) else f"a{a}"
 

@@ -110,6 +110,8 @@ class RltuiApp(App):
                 self.open_play(env, seed=self._play_seed)
             elif kind == "train":
                 self.open_train(env)
+            elif kind == "explain":
+                self.open_explain(env)
             elif kind == "compare":
                 self.open_compare(env, **(self._compare or {}))
             elif kind == "watch" and self._watch is not None:
@@ -139,6 +141,12 @@ class RltuiApp(App):
 
         self._to_base()
         self.push_screen(CompareScreen(env, **options))
+
+    def open_explain(self, env: str, mode: str = "q") -> None:
+        """Tabular learning one update at a time (``mode``: q, sarsa, expected, vi)."""
+        from rltui.tui.screens.explain import ExplainScreen
+
+        self.push_screen(ExplainScreen(env, mode))
 
     def open_runs(self) -> None:
         from rltui.tui.screens.runs import RunsScreen

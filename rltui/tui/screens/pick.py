@@ -67,6 +67,7 @@ class PickScreen(Screen):
         Binding("enter", "play", "Play", priority=False),
         Binding("t", "train", "Train"),
         Binding("c", "compare", "Compare"),
+        Binding("e", "explain", "Explain"),
         Binding("r", "runs", "Runs"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
@@ -80,6 +81,8 @@ class PickScreen(Screen):
 - **enter** play the highlighted environment yourself.
 - **t** train an agent on it; **r** the runs trained so far.
 - **c** compare yourself with a trained agent on the same seeds.
+- **e** explain: watch Q-learning, SARSA or value iteration update the table one step at a time,
+  every number written out (grid worlds).
 - **?** this help; **q** (or **ctrl+q**) quit.
 
 Grid worlds are turn-based (one step per key press). CartPole steps once per key too; CarRacing and
@@ -186,6 +189,15 @@ Atari run in real time. The agents listed fit the environment; the first is the 
         entry = self._chosen()
         if entry is not None:
             self.app.open_compare(entry.name)
+
+    def action_explain(self) -> None:
+        entry = self._chosen()
+        if entry is None:
+            return
+        if not any(a in ("q", "sarsa", "vi") for a in entry.algos):
+            self.notify(f"explain shows tabular learning; {entry.name} needs a neural agent", severity="warning")
+            return
+        self.app.open_explain(entry.name)
 
     def action_runs(self) -> None:
         self.app.open_runs()

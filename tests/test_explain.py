@@ -119,3 +119,33 @@ def test_bad_input_is_one_line(capsys):
     assert main(["explain", "CliffWalking", "--algo", "vi", "--set", "alpha=0.1"]) == 2
     err = capsys.readouterr().err
     assert err.count("rltui: error:") == 3 and "Traceback" not in err
+
+
+def test_side_by_side_cliffwalking_sarsa_takes_the_safe_path(tmp_path):
+    from rltui.training.versus import parse_contender, run_versus
+
+    with RunStore.open(str(tmp_path)) as store:
+        results = run_versus("CliffWalking", [parse_contender("q"), parse_contender("sarsa")], steps=20_000,
+                             seed=0, store=store)
+        runs = {r["id"]: r for r in store.list_runs()}
+    q, sarsa = results
+    assert q.status == sarsa.status == "finished"
+    assert {q.run_id, sarsa.run_id} <= set(runs)  # both runs are kept
+    assert runs[q.run_id]["algo"] == "q" and runs[sarsa.run_id]["algo"] == "sarsa"
+    # Sutton & Barto, example 6.6: Q-learning walks the edge (13 steps), SARSA a longer, safer path,
+    # and SARSA earns more per episode while it still explores.
+    assert q.greedy_return == -13 and len(q.path) == 14
+    assert sarsa.greedy_return < q.greedy_return
+    assert sum(sarsa.returns[-200:]) > sum(q.returns[-200:])
+    edge_row = set(range(24, 36))  # the row just above the cliff
+    assert len(edge_row & set(q.path)) > len(edge_row & set(sarsa.path))
+
+
+def test_contenders_parse_and_refuse(capsys):
+    from rltui.training.versus import parse_contender
+
+    c = parse_contender("q@classic:alpha=0.5,epsilon_start=0.2")
+    assert (c.algo, c.preset, c.hparams) == ("q", "classic", {"alpha": 0.5, "epsilon_start": 0.2})
+    assert parse_contender("expected").hparams == {"expected": True}
+    assert main(["explain", "CliffWalking", "--versus", "dqn", "q"]) == 2
+    assert "a side is q, sarsa or expected" in capsys.readouterr().err

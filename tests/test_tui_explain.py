@@ -63,3 +63,25 @@ async def test_explain_refuses_envs_without_a_table():
         await pilot.press("e")
         await pilot.pause()
         assert not isinstance(app.screen, ExplainScreen)
+
+
+@sync
+async def test_side_by_side_screen_trains_both_and_draws_paths():
+    from rltui.tui.screens.versus import VersusScreen
+
+    app = RltuiApp(start=("explain", "CliffWalking"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("v")
+        screen = app.screen
+        assert isinstance(screen, VersusScreen)
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if screen.results:
+                break
+        assert len(screen.results) == 2
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Q-learning" in text and "SARSA" in text and "greedy path" in text
+        runs = app.store.list_runs()
+        assert {r["id"] for r in runs} >= {r.run_id for r in screen.results}

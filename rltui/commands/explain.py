@@ -24,6 +24,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a hyperparameter")
     p.add_argument("--state", type=int, help="vi: the state whose backup is written out (default: the start)")
     p.add_argument("--json", action="store_true", help="one JSON object per step instead of words")
+    p.add_argument("--versus", nargs=2, metavar=("A", "B"),
+                   help="train two sides on the same env and seed and compare them: q, sarsa, expected, "
+                   "with @PRESET or :key=value,... (e.g. --versus q sarsa, or q:alpha=0.1 q:alpha=0.5); "
+                   "both runs are kept in the run store")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.seed < 2**63:
         raise RltuiError(f"--seed must be between 0 and 2^63-1, not {args.seed}")
     overrides = parse_assignments(args.set)
+    if args.versus:
+        return _versus(args)
     if args.algo == "vi":
         return _value_iteration(args, overrides)
     from rltui.training.explain import Explainer, step_lines
@@ -99,6 +105,64 @@ def _value_iteration(args: argparse.Namespace, overrides: dict) -> int:
         if trace.converged:
             break
     return 0
+
+
+def _versus(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rltui.envs import get_entry
+    from rltui.training.store import RunStore
+    from rltui.training.versus import parse_contender, run_versus
+
+    sides = [parse_contender(text) for text in args.versus]
+    entry = get_entry(args.env)
+    steps = None if args.steps == 10 else args.steps  # the default 10 is for stepping; a race needs the preset's
+    with RunStore.open(args.data_dir) as store:
+        results = run_versus(entry.name, sides, steps=steps, seed=args.seed, store=store, data_dir=args.data_dir)
+    console = Console()
+    table = Table(title=f"{entry.name}, seed {args.seed}: side by side", title_justify="left")
+    for column in ("side", "run", "episodes", "mean return (last 100)", "greedy return"):
+        table.add_column(column, overflow="fold")
+    for res in results:
+        tail = res.returns[-100:]
+        mean = f"{sum(tail) / len(tail):.2f}" if tail else "—"
+        table.add_row(res.contender.label, str(res.run_id), str(len(res.returns)), mean,
+                      f"{res.greedy_return:g}" if res.status != "failed" else f"failed: {res.error}")
+    console.print(table)
+    for res in results:
+        print(f"{res.contender.label}: greedy path ({len(res.path) - 1} steps)")
+        print("\n".join(_draw_path(entry.name, res.path)))
+    return 0
+
+
+def _draw_path(env_name: str, path: list[int]) -> list[str]:
+    """The board as characters with the greedy path on it (* path, S start, G goal, x cliff or hole)."""
+    from rltui.envs import make_env
+    from rltui.play.board import CLIFF, HOLE, board_of
+
+    env = make_env(env_name)
+    try:
+        env.reset(seed=0)
+        board = board_of(env)
+    finally:
+        env.close()
+    if board is None:
+        return [" → ".join(str(s) for s in path)]
+    rows, cols = board.shape
+    if rows * cols < max(path, default=0) + 1:
+        return [" → ".join(str(s) for s in path)]
+    on_path = set(path)
+    lines = []
+    for r in range(rows):
+        chars = []
+        for c in range(cols):
+            cell, s = board.cells[r][c], r * cols + c
+            mark = ("S" if path and s == path[0] else "G" if cell.glyph == "★" else
+                    "*" if s in on_path else "x" if cell.bg in (CLIFF, HOLE) else ".")
+            chars.append(mark)
+        lines.append("  " + " ".join(chars))
+    return lines
 
 
 def _name(names: tuple[str, ...], action: int) -> str:

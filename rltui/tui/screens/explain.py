@@ -37,6 +37,7 @@ class ExplainScreen(Screen):
         Binding("n", "forward(10)", "+10"),
         Binding("N", "forward(100)", "+100", show=False),
         Binding("a", "switch", "Algorithm"),
+        Binding("v", "versus", "Q vs SARSA"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "leave", "Back"),
     ]
@@ -52,6 +53,8 @@ take next; expected SARSA: the ε-greedy average), the **error** target − Q(s,
 
 - **→/l** one step, **n** ten (**N** a hundred); **←/h** one step back (the table goes back exactly).
 - **a** switch algorithm: Q-learning, SARSA, expected SARSA, value iteration (envs with a model).
+- **v** Q-learning against SARSA side by side on this env and seed: curves overlaid, greedy paths
+  drawn (on CliffWalking: the edge against the safe path).
 - On the board, colour is the best value of each cell and the arrow its greedy action; ● is the
   state that was just updated.
 - `rltui explain ENV --algo q|sarsa|expected|vi` prints the same, headless.
@@ -128,6 +131,14 @@ take next; expected SARSA: the ε-greedy average), the **error** target − Q(s,
     def action_switch(self) -> None:
         self.mode = self.modes[(self.modes.index(self.mode) + 1) % len(self.modes)]
         self._start()
+
+    def action_versus(self) -> None:
+        from rltui.tui.screens.versus import VersusScreen
+
+        if not {"q", "sarsa"} <= set(self.entry.algos):
+            self.notify(f"{self.entry.name} has no SARSA preset to race against", severity="warning")
+            return
+        self.app.push_screen(VersusScreen(self.entry.name, seed=self.seed))
 
     def action_leave(self) -> None:
         self._close()

@@ -9,8 +9,13 @@ import datetime as dt
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("runs", help="list training runs, or show one (runs show ID)",
                        description="The training history recorded in the run store.")
-    p.add_argument("action", nargs="?", choices=("list", "show"), default="list", help="list (default) or show")
-    p.add_argument("id", nargs="?", type=int, help="run id, for show")
+    p.add_argument("action", nargs="?", choices=("list", "show", "export", "plot"), default="list",
+                   help="list (default), show, export (--format tensorboard|csv) or plot")
+    p.add_argument("id", nargs="?", type=int, help="run id, for show, export and plot")
+    p.add_argument("out", nargs="?", help="export: the folder (tensorboard) or *monitor.csv file (csv); "
+                   "plot: the .png or .svg file")
+    p.add_argument("--format", choices=("tensorboard", "csv"), default="tensorboard",
+                   help="export as TensorBoard event files or SB3's monitor.csv (default tensorboard)")
     p.add_argument("--limit", type=int, default=30, help="runs to list (default 30)")
     p.add_argument("--env", help="only runs on this env")
 
@@ -20,6 +25,10 @@ def run(args: argparse.Namespace) -> int:
     from rltui.training.store import RunStore
 
     with RunStore.open(args.data_dir) as store:
+        if args.action in ("export", "plot"):
+            from rltui.share.cli import export_or_plot
+
+            return export_or_plot(store, args)
         if args.action == "show":
             if args.id is None:
                 raise RltuiError("runs show needs a run id, e.g. rltui runs show 3")

@@ -38,6 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "episode ids like 3,5 (grid worlds and CartPole)")
     p.add_argument("--demo-passes", type=int, default=1, help="times the agent goes over the demos (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, just the summary")
+    p.add_argument("--tensorboard", metavar="DIR", help="also log the run's curves as TensorBoard event files "
+                   "under DIR, with SB3's tag names (share extra)")
 
 
 class _Latest:
@@ -78,8 +80,15 @@ def run(args: argparse.Namespace) -> int:
         out=args.out, env_overrides=parse_assignments(args.env_opts, "--env-opt"), episodes=args.episodes,
         data_dir=args.data_dir, demos=args.demos, demo_passes=args.demo_passes)
     latest = _Latest()
+    tensorboard = None
+    if args.tensorboard:
+        from rltui.share.curves import TensorBoardLogger, run_log_dir
+
+        tensorboard = TensorBoardLogger(lambda: run_log_dir(args.tensorboard, trainer.run_id, config.algo, config.env))
 
     def callback(event) -> None:
+        if tensorboard is not None:
+            tensorboard(event)
         if isinstance(event, Progress):
             latest.progress = event
         elif isinstance(event, EpisodeEnd):
@@ -108,7 +117,14 @@ def run(args: argparse.Namespace) -> int:
         worker.join()
         finished = result[0] if result else latest.finished
         _summary(trainer, finished, latest, store)
+        if tensorboard is not None and tensorboard.log_dir is not None:
+            from rich.console import Console
+
+            Console().print(f"TensorBoard event files in {tensorboard.log_dir} (tensorboard --logdir "
+                            f"{args.tensorboard})", soft_wrap=True)
     finally:
+        if tensorboard is not None:
+            tensorboard.close()
         store.close()
     return 0 if finished is not None and finished.status != "failed" else 1
 

@@ -30,7 +30,7 @@ from typing import Any
 from rltui.errors import RltuiError
 from rltui.training import paths
 
-SCHEMA_VERSION = 2  # 2: comparisons (human vs agent); a version-1 file gains the tables in place
+SCHEMA_VERSION = 3  # 2: comparisons (human vs agent); 3: episodes.wall. Older files are upgraded in place
 DB_NAME = "rltui.sqlite3"
 
 _SCHEMA = """
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS episodes (
     steps INTEGER NOT NULL,
     ret REAL NOT NULL,
     length INTEGER NOT NULL,
+    wall REAL,  -- wall-clock time (epoch s) at the episode's end, for SB3's monitor.csv; NULL before v3
     PRIMARY KEY (run_id, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS evaluations (
@@ -148,6 +149,7 @@ class RunStore:
                 raise RltuiError(f"run store {target} has schema version {version}; this rltui reads up to "
                                  f"{SCHEMA_VERSION} (upgrade rltui)")
             self._db.executescript(_SCHEMA)
+            _upgrade(self._db)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise RltuiError(f"cannot open the run store {target}: {exc}") from exc
@@ -219,17 +221,18 @@ class RunStore:
         )
         return int(cur.lastrowid)
 
-    def add_episodes(self, run_id: int, rows: Sequence[tuple[int, int, float, int]],
-                     steps: int | None = None) -> None:
-        """Record episodes ``(index, total steps at its end, return, length)`` in one transaction, and
-        the run's progress counters with them."""
+    def add_episodes(self, run_id: int, rows: Sequence[tuple[Any, ...]], steps: int | None = None) -> None:
+        """Record episodes ``(index, total steps at its end, return, length[, wall time at its end])`` in one
+        transaction, and the run's progress counters with them (no wall time: now)."""
         if not rows and steps is None:
             return
         statements: list[tuple[str, Any, bool]] = []
         if rows:
-            values = [(run_id, int(i), int(s), float(r), int(n)) for i, s, r, n in rows]
-            statements.append(("INSERT OR REPLACE INTO episodes (run_id, idx, steps, ret, length) "
-                               "VALUES (?, ?, ?, ?, ?)", values, True))
+            now = time.time()
+            values = [(run_id, int(r[0]), int(r[1]), float(r[2]), int(r[3]), float(r[4]) if len(r) > 4 else now)
+                      for r in rows]
+            statements.append(("INSERT OR REPLACE INTO episodes (run_id, idx, steps, ret, length, wall) "
+                               "VALUES (?, ?, ?, ?, ?, ?)", values, True))
         last_episode = int(rows[-1][0]) + 1 if rows else None
         statements.append(("UPDATE runs SET steps = COALESCE(?, steps), episodes = COALESCE(?, episodes) WHERE id = ?",
                            (steps, last_episode, run_id), False))
@@ -272,6 +275,11 @@ class RunStore:
 
     def episodes(self, run_id: int) -> list[dict[str, Any]]:
         return self._rows("SELECT idx, steps, ret, length FROM episodes WHERE run_id = ? ORDER BY idx", (run_id,))
+
+    def episode_times(self, run_id: int) -> list[dict[str, Any]]:
+        """Episodes with their wall-clock end time (``wall``, None for rows kept before schema 3): exports."""
+        return self._rows("SELECT idx, steps, ret, length, wall FROM episodes WHERE run_id = ? ORDER BY idx",
+                          (run_id,))
 
     def evaluations(self, run_id: int) -> list[dict[str, Any]]:
         return self._rows("SELECT steps, mean, std, episodes, success_rate, created FROM evaluations "
@@ -389,6 +397,13 @@ class RunStore:
         row["actions"] = json.loads(row["actions"])
         row["rewards"] = json.loads(row["rewards"])
         return row
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Columns added after a table's first version (CREATE TABLE IF NOT EXISTS leaves old tables as they are)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(episodes)")}
+    if "wall" not in columns:
+        db.execute("ALTER TABLE episodes ADD COLUMN wall REAL")
 
 
 def _finite(value: Any) -> float | None:

@@ -122,7 +122,7 @@ class Trainer:
         self.steps = 0  # steps of this run
         self.episodes = 0
         self.checkpoint: str | None = None
-        self._episode_rows: list[tuple[int, int, float, int]] = []
+        self._episode_rows: list[tuple[int, int, float, int, float]] = []
         self._recent: collections.deque[float] = collections.deque(maxlen=100)
         self._eval_env: Any = None
         self._t0 = 0.0
@@ -370,7 +370,7 @@ class Trainer:
 
     def _end_episode(self, ret: float, length: int) -> None:
         """Book-keeping for one finished episode (not in the hot loop's per-step path)."""
-        self._episode_rows.append((self.episodes, self.steps, ret, length))
+        self._episode_rows.append((self.episodes, self.steps, ret, length, time.time()))  # wall: monitor.csv
         self._recent.append(ret)
         self.episodes += 1
         if self.callback is not None and self.callback(EpisodeEnd(self.episodes, self.steps, ret, length)) == STOP:

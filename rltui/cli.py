@@ -17,8 +17,19 @@ from rltui.errors import RltuiError
 COMMANDS: tuple[str, ...] = ("envs", "play", "train", "eval", "runs", "compare", "explain", "episodes")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage block): ``rltui train: error: argument --seed: ...``.
+
+    Sub-command parsers are made by ``add_subparsers`` with the parent's class, so they share it."""
+
+    def error(self, message: str):  # type: ignore[override]
+        from rltui.validation import clean_text
+
+        self.exit(2, f"{self.prog}: error: {clean_text(message, 300)} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rltui",
         description="Play, train and compare reinforcement-learning agents in your terminal. "
         "With no command, opens the app.",

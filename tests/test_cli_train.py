@@ -62,7 +62,7 @@ def test_eval_renders_a_grid_in_the_terminal(capsys, tmp_path):
     (["train", "FrozenLake4x4", "--preset", "turbo"], "unknown preset 'turbo' for q"),
     (["train", "Nowhere"], "unknown environment 'Nowhere'"),
     (["train", "CartPole", "--algo", "q"], "CartPole does not suit q"),
-    (["train", "FrozenLake4x4", "--steps", "0"], "steps must be at least 1"),
+    (["train", "FrozenLake4x4", "--steps", "0"], "steps must be an integer in [1, 2^63-1], not 0"),
     (["eval", "missing.npz"], "no checkpoint at missing.npz"),
     (["runs", "show", "42"], "no run 42"),
     (["runs", "show"], "runs show needs a run id"),

@@ -25,7 +25,7 @@ def test_bad_hyperparameters_name_the_field():
         q_agent(bogus=1)
     with pytest.raises(RltuiError, match="epsilon_decay must be one of"):
         q_agent(epsilon_decay="cosine")
-    with pytest.raises(RltuiError, match="gamma must be a float"):
+    with pytest.raises(RltuiError, match="gamma must be a finite number"):
         q_agent(gamma="high")
     with pytest.raises(RltuiError, match="discrete state space"):
         make_agent("q", spaces.Box(0, 1, (2,)), A, {})

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from rltui import validation
 from rltui.errors import RltuiError
 
 
@@ -118,6 +119,7 @@ def validate_hparams(schema: type, values: dict[str, Any], *, where: str) -> Any
     parsed: dict[str, Any] = {}
     for key, raw in values.items():
         parsed[key] = _coerce(raw, known[key].type, f"{where}: {key}")
+    validation.check_hparam_limits(parsed, where)
     try:
         obj = schema(**parsed)
     except (TypeError, ValueError) as exc:
@@ -144,17 +146,10 @@ def _coerce(raw: Any, annotation: Any, where: str) -> Any:
             if isinstance(raw, str) and raw.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
                 return raw.lower() in ("true", "1", "yes", "on")
             raise ValueError
-        if base == "int":
-            if isinstance(raw, bool):
-                raise ValueError
-            value = float(raw)
-            if value != int(value):
-                raise ValueError
-            return int(value)
-        if base == "float":
-            if isinstance(raw, bool):
-                raise ValueError
-            return float(raw)
+        if base == "int":  # any integer SQLite and numpy can hold; HPARAM_LIMITS narrow some fields
+            return validation.integer(where, raw, -validation.INT64_MAX, validation.INT64_MAX)
+        if base == "float":  # never NaN or inf: no schedule, rate or bound is infinite
+            return validation.number(where, raw)
         if base == "str":
             return str(raw)
     except (TypeError, ValueError):

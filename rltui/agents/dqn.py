@@ -42,7 +42,7 @@ from rltui.agents.base import Agent, validate_hparams
 from rltui.agents.device import resolve_device
 from rltui.agents.mlp_grad import MLPGrad, supported
 from rltui.agents.networks import QNetwork, encoder_kind, parse_hidden
-from rltui.agents.replay import ReplayBuffer, SequenceReplay
+from rltui.agents.replay import ReplayBuffer, SequenceReplay, check_replay_memory
 from rltui.agents.torch_utils import SCHEDULES, adam_step, configure_threads, linear, load_module, update_target
 from rltui.errors import RltuiError
 
@@ -152,6 +152,7 @@ class DQNAgent(Agent):
         self._mlp_grad = (MLPGrad(self.q, self.target)
                           if self.device.type == "cpu" and supported(self.q) and supported(self.target) else None)
         self.buffer: ReplayBuffer | SequenceReplay | None = None
+        self._check_replay_fits()  # the replay is allocated at the first step: say now if it cannot be
         self.demos: ReplayBuffer | None = None  # a person's transitions, for the large-margin loss
         self.steps = 0  # env steps observed
         self.updates = 0  # gradient steps taken
@@ -175,6 +176,15 @@ class DQNAgent(Agent):
         return ReplayBuffer(self.cfg.buffer_size, shape, dtype, n_envs, stack=stack)
 
     # ---- the buffer ------------------------------------------------------------------------------
+    def _check_replay_fits(self) -> None:
+        space = self.observation_space
+        if isinstance(space, gym.spaces.Discrete) or getattr(space, "shape", None) is None:
+            return
+        shape, dtype = tuple(space.shape), np.dtype(space.dtype)
+        stack = (shape[0] if getattr(self.cfg, "frame_dedup", False) and encoder_kind(space) == "nature_cnn"
+                 and len(shape) == 3 and dtype == np.uint8 else 1)
+        check_replay_memory(self.cfg.buffer_size, shape, dtype, stack)
+
     def _buffer(self, n_envs: int) -> ReplayBuffer | SequenceReplay:
         """Allocated on the first transition, when the number of envs is known."""
         if self.buffer is None:

@@ -22,10 +22,12 @@ optionally the LSTM state each step was acted from (R2D2's stored state).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from rltui.errors import RltuiError
+from rltui.validation import check_memory
 
 
 @dataclass
@@ -63,13 +65,25 @@ class SequenceBatch:
     states: np.ndarray | None = None  # float32 (B, 2, H): the stored LSTM (h, c) before the first step
 
 
+def check_replay_memory(capacity: int, obs_shape: tuple[int, ...], obs_dtype: Any, stack: int = 1,
+                        state_size: int = 0) -> None:
+    """A one-line error before allocating a replay that would not fit in the memory available now."""
+    item_shape = tuple(obs_shape)[1:] if stack > 1 else tuple(obs_shape)
+    item = int(np.prod(item_shape, dtype=np.float64)) * np.dtype(obs_dtype).itemsize
+    per_slot = item + 8 + 4 + 4 + 3 + 4 * state_size  # obs, action, reward, terminated, flags, (h, c) f16
+    shape = "x".join(map(str, obs_shape)) or "scalar"
+    check_memory(f"buffer_size={capacity:,} (a replay of {shape} {np.dtype(obs_dtype).name} observations)",
+                 int(capacity) * per_slot)
+
+
 class _StreamStore:
     """The shared ring: per-env streams of observations (or newest frames) with per-slot flags."""
 
     def __init__(self, capacity: int, obs_shape: tuple[int, ...], obs_dtype: np.dtype, n_envs: int,
-                 stack: int = 1) -> None:
+                 stack: int = 1, state_size: int = 0) -> None:
         if capacity < 2 * n_envs or n_envs < 1:
             raise RltuiError(f"replay buffer of {capacity} is too small for {n_envs} env(s)")
+        check_replay_memory(capacity, obs_shape, obs_dtype, stack, state_size)
         if stack < 1:
             raise RltuiError(f"frame stack must be at least 1, not {stack}")
         if stack > 1 and (len(obs_shape) < 2 or obs_shape[0] != stack):
@@ -274,7 +288,7 @@ class SequenceReplay(_StreamStore):
 
     def __init__(self, capacity: int, obs_shape: tuple[int, ...], obs_dtype: np.dtype, n_envs: int,
                  length: int, state_size: int = 0) -> None:
-        super().__init__(capacity, obs_shape, obs_dtype, n_envs, stack=1)
+        super().__init__(capacity, obs_shape, obs_dtype, n_envs, stack=1, state_size=state_size)
         if length < 1 or length + 2 > self.slots:
             raise RltuiError(f"sequence length {length} does not fit a replay of {self.slots} slots per env")
         self.length = length

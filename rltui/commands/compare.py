@@ -13,6 +13,8 @@ import datetime as dt
 import math
 from pathlib import Path
 
+from rltui import validation
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="you vs an agent on the same seeds; --history lists past comparisons",
@@ -21,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--agent", metavar="CHECKPOINT", help="the agent's checkpoint (.npz or .pt)")
     p.add_argument("--seeds", default="0-4", help="seeds, e.g. 1,2,5-7 (default 0-4)")
     p.add_argument("--history", action="store_true", help="list kept comparisons (of ENV, if given)")
-    p.add_argument("--show", type=int, metavar="ID", help="one kept comparison, round by round")
+    p.add_argument("--show", type=validation.arg_id, metavar="ID", help="one kept comparison, round by round")
     p.add_argument("--no-save", action="store_true", help="print the table but keep nothing")
     p.add_argument("--play", action="store_true", help="play your side now, in the app (side by side)")
     p.add_argument("--record", metavar="OUT.gif|OUT.mp4", help="also save the match as one side-by-side video "

@@ -10,6 +10,8 @@ import argparse
 import time
 from typing import Any
 
+from rltui import validation
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a checkpoint (greedy, fixed seeds)",
@@ -17,11 +19,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "(and the success rate where the env has one).")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz or .pt file written by rltui train, or "
                    "sb3:PATH.zip (a Stable-Baselines3 DQN model; needs --env and --trust)")
-    p.add_argument("--episodes", type=int, help="episodes to play (default 100, or 1 with --record)")
-    p.add_argument("--seed", type=int, default=1_000_000, help="seed of the first episode (default 1000000)")
+    p.add_argument("--episodes", type=validation.arg_int(1, validation.EPISODES_MAX),
+                   help="episodes to play (default 100, or 1 with --record)")
+    p.add_argument("--seed", type=validation.arg_int(0, validation.SEED_MAX), default=1_000_000,
+                   help="seed of the first episode (default 1000000)")
     p.add_argument("--render", choices=("none", "terminal", "window"), default="none",
                    help="draw the episodes in the terminal or a pygame window (default none)")
-    p.add_argument("--fps", type=float, default=8.0, help="frames a second when rendering (default 8)")
+    p.add_argument("--fps", type=validation.arg_fps, default=8.0,
+                   help="frames a second when rendering (default 8)")
     p.add_argument("--env", help="refuse the checkpoint unless it was trained on this env")
     p.add_argument("--device", default="cpu", help="device for neural agents (default cpu)")
     p.add_argument("--record", metavar="OUT.gif|OUT.mp4", help="also save the episodes as one GIF or MP4 video")
@@ -42,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.episodes is None:
         args.episodes = 1 if args.record else 100
-    if args.episodes < 1:
-        raise RltuiError(f"--episodes must be at least 1, not {args.episodes}")
+    validation.seed("--seed", args.seed, count=args.episodes)
     device = args.device
     if device != "cpu":
         from rltui.agents.device import resolve_device

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rltui import validation
 from rltui.errors import RltuiError
 
 
@@ -13,9 +14,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Open the app on the Play screen for ENV. Every episode you finish is saved "
                        "with its seed and actions. With --agent, watch a checkpoint play instead.")
     p.add_argument("env", metavar="ENV", help="an environment name from `rltui envs`")
-    p.add_argument("--seed", type=int, help="base seed: episode k starts from seed+k (default: random)")
+    p.add_argument("--seed", type=validation.arg_int(0, validation.SEED_MAX),
+                   help="base seed: episode k starts from seed+k (default: random)")
     p.add_argument("--agent", metavar="CHECKPOINT", help="watch this checkpoint play ENV instead of playing")
-    p.add_argument("--episodes", type=int, help="with --agent: stop after this many episodes")
+    p.add_argument("--episodes", type=validation.arg_int(1, validation.EPISODES_MAX),
+                   help="with --agent: stop after this many episodes")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from rltui import validation
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("runs", help="list training runs, or show one (runs show ID)",
                        description="The training history recorded in the run store.")
     p.add_argument("action", nargs="?", choices=("list", "show", "export", "plot"), default="list",
                    help="list (default), show, export (--format tensorboard|csv) or plot")
-    p.add_argument("id", nargs="?", type=int, help="run id, for show, export and plot")
+    p.add_argument("id", nargs="?", type=validation.arg_id, help="run id, for show, export and plot")
     p.add_argument("out", nargs="?", help="export: the folder (tensorboard) or *monitor.csv file (csv); "
                    "plot: the .png or .svg file")
     p.add_argument("--format", choices=("tensorboard", "csv"), default="tensorboard",
                    help="export as TensorBoard event files or SB3's monitor.csv (default tensorboard)")
-    p.add_argument("--limit", type=int, default=30, help="runs to list (default 30)")
+    p.add_argument("--limit", type=validation.arg_int(1, validation.LIST_MAX), default=30,
+                   help="runs to list (default 30)")
     p.add_argument("--env", help="only runs on this env")
 
 

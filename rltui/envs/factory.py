@@ -54,8 +54,13 @@ def make_env(name: str, render_mode: str | None = None, **overrides: Any) -> gym
     _check_kwargs(entry, kwargs)
     try:
         return gym.make(entry.gym_id, render_mode=render_mode, **kwargs)
-    except (TypeError, ValueError, gym.error.Error) as exc:
-        raise RltuiError(f"{entry.name}: cannot build with {kwargs}: {exc}") from exc
+    except Exception as exc:
+        # A person's option values reach env code that checks them its own way (FrozenLake's map_name is
+        # a KeyError, others assert): with overrides, any failure to build is a bad option, said in one line.
+        if not overrides and not isinstance(exc, (TypeError, ValueError, gym.error.Error)):
+            raise
+        detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, (KeyError, AssertionError)) else str(exc)
+        raise RltuiError(f"{entry.name}: cannot build with {kwargs}: {detail}"[:400]) from exc
 
 
 class FireOnReset(gym.Wrapper):

@@ -22,6 +22,7 @@ from rltui.agents.base import Agent
 from rltui.errors import RltuiError
 from rltui.play.session import EpisodeRecord, HumanSession, StepResult
 from rltui.play.watch import watch_session
+from rltui.validation import SEED_MAX, SEEDS_MAX, clean_text
 
 Winner = Literal["human", "agent", "tie"]
 
@@ -103,11 +104,15 @@ def parse_seeds(text: str) -> list[int]:
         try:
             lo, _, hi = part.partition("-")
             lo_i, hi_i = int(lo), int(hi or lo)
-            if lo_i < 0 or hi_i < lo_i or hi_i - lo_i > 10_000:
+            if lo_i < 0 or hi_i < lo_i:
                 raise ValueError
-            seeds.extend(range(lo_i, hi_i + 1))
         except ValueError:
-            raise RltuiError(f"bad seed {part!r} in {text!r}: use numbers and ranges, e.g. 1,2,5-7") from None
+            raise RltuiError(f"bad seed {clean_text(part, 40)!r}: use numbers and ranges, e.g. 1,2,5-7") from None
+        if hi_i > SEED_MAX:
+            raise RltuiError(f"seeds must be in [0, 2^32-1], not {clean_text(part, 40)}")
+        if len(seeds) + hi_i - lo_i + 1 > SEEDS_MAX:
+            raise RltuiError(f"at most {SEEDS_MAX:,} seeds in one comparison (each is one episode)")
+        seeds.extend(range(lo_i, hi_i + 1))
     if not seeds:
         raise RltuiError("no seeds given: e.g. --seeds 1,2,3")
     if len(set(seeds)) != len(seeds):

@@ -11,6 +11,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rltui import validation
 from rltui.agents.base import validate_hparams
 from rltui.envs import get_entry
 from rltui.errors import RltuiError
@@ -54,15 +55,22 @@ class TrainConfig:
     def check(self) -> None:
         """One-line errors for values no run could use."""
         get_entry(self.env)
-        if self.steps < 1:
-            raise RltuiError(f"steps must be at least 1, not {self.steps}")
-        for name in ("n_envs", "demo_passes"):
-            if getattr(self, name) < 1:
-                raise RltuiError(f"{name} must be at least 1, not {getattr(self, name)}")
-        for name in ("eval_every", "eval_episodes", "checkpoint_every", "episodes"):
+        # Every count reaches SQLite or numpy: each gets a type and a range here, the one place a run's
+        # settings enter (the CLI, the app and sweeps all build a TrainConfig).
+        self.steps = validation.integer("steps", self.steps, 1)
+        self.seed = validation.seed("seed", self.seed)
+        self.n_envs = validation.integer("n_envs", self.n_envs, 1, validation.N_ENVS_MAX,
+                                         "each env is a process or a copy of the env")
+        self.demo_passes = validation.integer("demo_passes", self.demo_passes, 1, 1_000)
+        for name, hi in (("eval_every", validation.INT64_MAX), ("eval_episodes", validation.EPISODES_MAX),
+                         ("episodes", validation.INT64_MAX)):
             value = getattr(self, name)
-            if value is not None and value < 0:
-                raise RltuiError(f"{name} must not be negative, not {value}")
+            if value is not None:
+                setattr(self, name, validation.integer(name, value, 0, hi))
+        self.eval_seed = validation.seed("eval_seed", self.eval_seed, count=int(self.eval_episodes or 1))
+        if isinstance(self.checkpoint_every, (int, float)) and self.checkpoint_every < 0:
+            raise RltuiError(f"checkpoint_every must not be negative, not {self.checkpoint_every}")
+        validation.finite_options("env option", self.env_overrides)
         if self.vector not in VECTOR_MODES:
             raise RltuiError(f"vector must be one of {', '.join(VECTOR_MODES)}, not {self.vector!r}")
         if self.demos and self.n_envs > 1:

@@ -14,7 +14,7 @@ import sys
 from rltui import __version__
 from rltui.errors import RltuiError
 
-COMMANDS: tuple[str, ...] = ("envs", "play", "train", "eval", "runs", "compare", "explain", "episodes")
+COMMANDS: tuple[str, ...] = ("envs", "play", "train", "eval", "runs", "compare", "explain", "episodes", "presets")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -140,14 +140,6 @@ def _renderer(args: argparse.Namespace, entry) -> tuple[str | None, Any, Any]:
 
 
 def _render_modes(entry) -> list[str]:
-    import gymnasium as gym
+    from rltui.envs.factory import render_modes
 
-    from rltui.envs.registration import register_envs
-
-    register_envs(atari=entry.family == "atari")
-    spec = gym.spec(entry.gym_id)
-    creator = spec.entry_point
-    if isinstance(creator, str):
-        module, _, attr = creator.partition(":")
-        creator = getattr(__import__(module, fromlist=[attr]), attr)
-    return list(getattr(creator, "metadata", {}).get("render_modes", []))
+    return render_modes(entry)

@@ -9,6 +9,7 @@ second one abandons it.
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from typing import Any
 
@@ -18,12 +19,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "train", help="train an agent (headless, with a progress bar)",
         description="Train an agent on ENV, record the run in the store and save a checkpoint. Values come "
         "from the algorithm's preset for ENV (rltui/presets/<algo>.toml); flags override them.")
-    p.add_argument("env", metavar="ENV", help="catalogue name (see: rltui envs)")
+    p.add_argument("env", metavar="ENV", help="catalogue name, Gymnasium id or module:EnvId (see: rltui envs --all)")
     p.add_argument("--algo", help="q, sarsa, vi, dqn or drqn (default: the env's first agent)")
     p.add_argument("--steps", type=int, help="env steps to train (default: the preset's)")
     p.add_argument("--episodes", type=int, help="also stop after this many episodes")
     p.add_argument("--seed", type=int, default=0, help="seed of env and agent (default 0)")
     p.add_argument("--preset", metavar="NAME", help="a named preset from the algorithm's preset file")
+    p.add_argument("--preset-file", metavar="PATH", help="your own preset file (<algo>.toml format), layered over "
+                   "the packaged presets and those in your config folder (see: rltui presets)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a hyperparameter (repeatable), e.g. --set alpha=0.2")
     p.add_argument("--env-opt", dest="env_opts", action="append", default=[], metavar="KEY=VALUE",
@@ -54,6 +57,7 @@ class _Latest:
 
 def run(args: argparse.Namespace) -> int:
     from rltui.envs import get_entry
+    from rltui.envs.resolve import resolve_note
     from rltui.errors import RltuiError
     from rltui.training.config import TrainConfig, default_steps, parse_assignments
     from rltui.training.events import EpisodeEnd, Evaluation, Finished, Progress, TrainerControl
@@ -61,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
     from rltui.training.trainer import Trainer
 
     entry = get_entry(args.env)
+    note = resolve_note(args.env)
+    if note:
+        print(f"rltui: note: {note}", file=sys.stderr)
     agent = None
     algo = args.algo
     if args.resume:
@@ -73,12 +80,14 @@ def run(args: argparse.Namespace) -> int:
     algo = algo or entry.default_algo
     if algo not in entry.algos:
         raise RltuiError(f"{entry.name} does not suit {algo}; try: {', '.join(entry.algos)}")
-    steps = args.steps if args.steps is not None else default_steps(entry.name, algo, args.preset)
+    preset_file = getattr(args, "preset_file", None)
+    steps = args.steps if args.steps is not None else default_steps(entry.name, algo, args.preset,
+                                                                    preset_file=preset_file)
     config = TrainConfig(
         entry.name, algo, steps, seed=args.seed, preset=args.preset, hparams=parse_assignments(args.sets),
         device=args.device, n_envs=args.n_envs, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
         out=args.out, env_overrides=parse_assignments(args.env_opts, "--env-opt"), episodes=args.episodes,
-        data_dir=args.data_dir, demos=args.demos, demo_passes=args.demo_passes)
+        data_dir=args.data_dir, demos=args.demos, demo_passes=args.demo_passes, preset_file=preset_file)
     latest = _Latest()
     tensorboard = None
     if args.tensorboard:

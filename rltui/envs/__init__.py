@@ -1,6 +1,9 @@
 """Environments: the catalogue, our own Gymnasium envs, and the factories that build them.
 
-Importing this package is cheap (the catalogue is plain data); Gymnasium loads on the first build.
+Importing this package registers rltui's own envs with Gymnasium, so other code can use them:
+``import rltui.envs; gym.make("rltui/GridWorld-v0")``, or from anywhere with Gymnasium's module form
+``gym.make("rltui.envs:rltui/GridWorld-v0")`` (RL-Zoo: ``--gym-packages rltui.envs``). The ``rltui``
+command imports this package only when a command runs, never for ``--help``.
 """
 
 from __future__ import annotations
@@ -8,11 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rltui.envs.catalogue import CATALOGUE, EnvEntry, KeyBinding, env_names, get_entry
+from rltui.envs.registration import register_envs
+
+register_envs()
 
 if TYPE_CHECKING:
     import gymnasium as gym
 
-__all__ = ["CATALOGUE", "EnvEntry", "KeyBinding", "env_names", "get_entry", "make_env", "make_training_env"]
+__all__ = ["CATALOGUE", "EnvEntry", "KeyBinding", "env_names", "get_entry", "make_env", "make_training_env",
+           "register_envs"]
 
 
 def make_env(name: str, render_mode: str | None = None, **overrides: Any) -> gym.Env:

@@ -12,12 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rltui.errors import RltuiError
+Kind = Literal["grid", "tabular", "vector", "pixels"]  # "tabular": discrete states with no board to draw
 
-Kind = Literal["grid", "vector", "pixels"]
-
-# Family names used by the pipelines in rltui.envs.factory.
-Family = Literal["gridworld", "toytext", "mdp", "cartpole", "carracing", "atari"]
+# Family names used by the pipelines in rltui.envs.factory ("generic": anything derived by rltui.envs.generic).
+Family = Literal["gridworld", "toytext", "mdp", "cartpole", "carracing", "atari", "generic"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +54,16 @@ class EnvEntry:
     has_model: bool = False
     success_reward: float | None = None  # an episode with return >= this counts as a success
     ours: bool = False
+    # Entries not in this file: "generic" (derived from an env's spec and a probe, rltui.envs.generic) or
+    # "plugin:<package>" (an entry-point of the rltui.catalogue group, rltui.envs.plugins).
+    source: str = "curated"
+    module: str = ""  # imported before gym.make: the module of a ``module:EnvId`` name, which registers the id
+    play_render: str | None = None  # render mode a person's view uses when not "pixels" (rgb_array, ansi)
+    max_steps: int | None = None  # the spec's step limit, shown to people (gym.make applies it)
+
+    @property
+    def curated(self) -> bool:
+        return self.source == "curated"
 
     @property
     def action_names(self) -> tuple[str, ...]:
@@ -228,9 +236,18 @@ def env_names() -> list[str]:
     return [e.name for e in CATALOGUE]
 
 
+def catalogue_entry(name: str) -> EnvEntry | None:
+    """The curated entry called ``name`` (case-insensitive), or None."""
+    return _BY_NAME.get(name.lower())
+
+
 def get_entry(name: str) -> EnvEntry:
-    """The catalogue entry for ``name`` (case-insensitive), or a one-line error listing valid names."""
+    """The entry for ``name``: a catalogue name (case-insensitive, no Gymnasium import), else a Gymnasium
+    id or ``module:EnvId`` resolved by :func:`rltui.envs.resolve.resolve` (curated entry for a catalogue
+    env's id, a plugin's entry, or a generic entry from a probe). Unknown or unusable: a one-line error."""
     entry = _BY_NAME.get(name.lower())
-    if entry is None:
-        raise RltuiError(f"unknown environment {name!r}; valid names: {', '.join(env_names())}")
-    return entry
+    if entry is not None:
+        return entry
+    from rltui.envs.resolve import resolve
+
+    return resolve(name).entry

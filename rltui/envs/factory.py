@@ -12,6 +12,7 @@ import inspect
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 from rltui.envs.catalogue import EnvEntry, get_entry
 from rltui.envs.registration import register_envs
@@ -26,20 +27,65 @@ FRAME_STACK = 4
 PIXEL_SIZE = 84
 
 
-def _check_kwargs(entry: EnvEntry, kwargs: dict[str, Any]) -> None:
-    """Name the bad option instead of letting a TypeError from deep inside Gymnasium escape."""
-    spec = gym.spec(entry.gym_id)
-    creator = spec.entry_point
+def _prepare(entry: EnvEntry) -> None:
+    """Make ``entry.gym_id`` known to Gymnasium: our envs, ALE's when asked for, a user's module."""
+    register_envs(atari=entry.family == "atari" or entry.gym_id.startswith("ALE/"))
+    if entry.module:
+        from rltui.envs.resolve import import_env_module
+
+        import_env_module(entry.module, entry.name)
+    if entry.gym_id not in gym.registry:  # ALE's legacy ids, e.g. Pong-ram-v4 (a vector env)
+        register_envs(atari=True)
+
+
+def _creator(entry: EnvEntry) -> Any:
+    _prepare(entry)
+    creator = gym.spec(entry.gym_id).entry_point
     if isinstance(creator, str):
         module, _, attr = creator.partition(":")
         creator = getattr(__import__(module, fromlist=[attr]), attr)
-    params = inspect.signature(creator).parameters
+    return creator
+
+
+def render_modes(entry: EnvEntry) -> list[str]:
+    """The render modes the env class declares (without building it)."""
+    return list(getattr(_creator(entry), "metadata", {}).get("render_modes", []))
+
+
+def _check_kwargs(entry: EnvEntry, kwargs: dict[str, Any]) -> None:
+    """Name the bad option instead of letting a TypeError from deep inside Gymnasium escape."""
+    creator = _creator(entry)
+    try:
+        params = inspect.signature(creator).parameters
+    except (TypeError, ValueError):  # a callable without a readable signature: let gym.make judge
+        return
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
     bad = sorted(k for k in kwargs if k not in params and k not in _MAKE_KWARGS)
     if bad:
         valid = sorted((set(params) - {"self", "render_mode"}) | _MAKE_KWARGS)
         raise RltuiError(f"{entry.name}: unknown option(s) {', '.join(bad)}; valid: {', '.join(valid)}")
+
+
+def _generic_pipeline(env: gym.Env, entry: EnvEntry, frame_stack: int) -> gym.Env:
+    """A generic entry's observations as agents take them: one state index for Tuple/MultiDiscrete
+    states, and for images CarRacing's pipeline without its frame skip (grey, 84×84, stacked)."""
+    from rltui.envs.generic import DiscreteIndex
+
+    space = env.observation_space
+    if entry.kind == "tabular" and not isinstance(space, gym.spaces.Discrete):
+        return DiscreteIndex(env)
+    if entry.kind == "pixels":
+        if len(space.shape) == 3 and space.shape[2] == 3:
+            env = gym.wrappers.GrayscaleObservation(env, keep_dim=False)
+        elif len(space.shape) == 3:
+            env = gym.wrappers.TransformObservation(
+                env, lambda obs: obs[..., 0],
+                gym.spaces.Box(0, 255, space.shape[:2], np.uint8))
+        env = gym.wrappers.ResizeObservation(env, (PIXEL_SIZE, PIXEL_SIZE))
+        if frame_stack > 1:
+            env = gym.wrappers.FrameStackObservation(env, frame_stack)
+    return env
 
 
 def make_env(name: str, render_mode: str | None = None, **overrides: Any) -> gym.Env:
@@ -49,7 +95,7 @@ def make_env(name: str, render_mode: str | None = None, **overrides: Any) -> gym
     a bad keyword argument or value.
     """
     entry = get_entry(name)
-    register_envs(atari=entry.family == "atari")
+    _prepare(entry)
     kwargs = {**entry.kwargs, **overrides}
     _check_kwargs(entry, kwargs)
     try:
@@ -126,6 +172,8 @@ def make_training_env(
         env = gym.wrappers.ResizeObservation(env, (PIXEL_SIZE, PIXEL_SIZE))
         if frame_stack > 1:
             env = gym.wrappers.FrameStackObservation(env, frame_stack)
+    elif entry.family == "generic":
+        env = _generic_pipeline(env, entry, frame_stack)
     if tabular and not isinstance(env.observation_space, gym.spaces.Discrete):
         raise RltuiError(f"{entry.name} has no discrete state space for tabular agents; try dqn")
     return env

@@ -43,14 +43,27 @@ def view_of(env) -> Board | np.ndarray | None:
     if getattr(env, "render_mode", None) == "rgb_array":
         frame = env.render()
         return None if frame is None else np.array(frame, copy=True)
+    if getattr(env, "render_mode", None) == "ansi":  # text-only envs (generic entries): their own picture
+        text = env.render()
+        return None if text is None else str(text)
     return None
+
+
+def readout(obs: Any) -> str | None:
+    """A small live table of a vector observation, for envs that draw nothing (generic entries)."""
+    if obs is None:
+        return None
+    values = np.asarray(obs, dtype=float).ravel() if np.asarray(obs).dtype != object else None
+    if values is None or values.size == 0 or values.size > 64:
+        return f"observation: {obs!r}"[:400]
+    return "\n".join(f"obs[{i:>2}] {v:+10.4f}  {'█' * min(20, int(abs(v) * 10))}" for i, v in enumerate(values))
 
 
 @dataclass(frozen=True)
 class LoopFrame:
     """One step as the face sees it: the picture and the HUD figures (all copies)."""
 
-    view: Board | np.ndarray | None
+    view: Board | np.ndarray | str | None  # str: an ansi render or an observation readout
     episode: int
     step: int
     last_reward: float
@@ -63,7 +76,10 @@ class LoopFrame:
 
 
 def frame_of(session: HumanSession, paused: bool = False) -> LoopFrame:
-    return LoopFrame(view_of(session.env), session.episode, session.step_count, session.last_reward,
+    view = view_of(session.env)
+    if view is None and session.entry.source != "curated":
+        view = readout(session.obs)
+    return LoopFrame(view, session.episode, session.step_count, session.last_reward,
                      session.ret, session.best_return, session.episodes_played, session.done, paused,
                      session.last_action)
 

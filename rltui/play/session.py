@@ -73,7 +73,9 @@ class HumanSession:
         env: gym.Env | None = None,
     ) -> None:
         self.entry = get_entry(env_name)
-        self.env = env if env is not None else make_env(self.entry.name, render_mode="rgb_array" if render else None)
+        # Generic entries without pixels draw from their own rgb_array/ansi render (entry.play_render).
+        mode = "rgb_array" if render else self.entry.play_render
+        self.env = env if env is not None else make_env(self.entry.name, render_mode=mode)
         self.base_seed = random_seed() if seed is None else int(seed)
         self.on_episode_end = on_episode_end
         self.episodes_played = 0  # finished episodes

@@ -51,6 +51,7 @@ class TrainConfig:
     vector: str = "async"  # n_envs > 1: AsyncVectorEnv (processes) or SyncVectorEnv (one thread)
     demos: str | None = None  # "all" or human episode ids "3,5": start from a person's kept play
     demo_passes: int = 1  # how often the agent goes over the demos before training
+    preset_file: str | None = None  # a user's preset file, layered over the packaged and user presets
 
     def check(self) -> None:
         """One-line errors for values no run could use."""
@@ -85,7 +86,7 @@ class TrainConfig:
 def train_settings(config: TrainConfig) -> dict[str, int]:
     """The trainer settings in effect: the preset's ``train`` table under the config's explicit values."""
     settings = {"eval_every": 0, "eval_episodes": 100, "checkpoint_every": 0}
-    settings.update(presets.resolve(config.algo, config.env, config.preset).train)
+    settings.update(presets.resolve(config.algo, config.env, config.preset, config.preset_file).train)
     for key in ("eval_every", "eval_episodes", "checkpoint_every"):
         value = getattr(config, key)
         if value is not None:
@@ -93,15 +94,16 @@ def train_settings(config: TrainConfig) -> dict[str, int]:
     return settings
 
 
-def default_steps(env: str, algo: str, preset: str | None = None, fallback: int = 50_000) -> int:
+def default_steps(env: str, algo: str, preset: str | None = None, fallback: int = 50_000,
+                  preset_file: str | None = None) -> int:
     """The step budget the preset suggests for (env, algo), for faces where ``--steps`` is optional."""
-    return int(presets.resolve(algo, env, preset).train.get("steps", fallback))
+    return int(presets.resolve(algo, env, preset, preset_file).train.get("steps", fallback))
 
 
 def resolve_hparams(config: TrainConfig) -> dict[str, Any]:
     """Preset values for (env, algo[, preset]) updated by ``config.hparams``, checked by the agent's
     schema when it has one; an invalid key or value is a one-line :class:`RltuiError` naming the field."""
-    merged = dict(presets.resolve(config.algo, config.env, config.preset).hparams)
+    merged = dict(presets.resolve(config.algo, config.env, config.preset, config.preset_file).hparams)
     merged.update(config.hparams)
     schema = presets.hparams_schema(config.algo)
     if schema is None:

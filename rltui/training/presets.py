@@ -21,9 +21,19 @@ File format (every part optional)::
     [preset.classic.env.FrozenLake8x8]       # a named preset's values for one env
     [preset.classic.train]
 
+    [generic.vector]                         # envs nobody curated (any Gymnasium id), by kind:
+    lr = 0.0006                              # tabular, vector or pixels (see rltui.envs.generic)
+
 Every table is a *layer* of the same shape: plain keys are hyperparameters, ``train`` holds trainer
 settings, ``about`` is prose. For (env, algo, preset) the layers apply in this order, later winning:
-file top level, ``env.<ENV>``, ``preset.<NAME>``, ``preset.<NAME>.env.<ENV>``; then ``--set`` flags.
+file top level, ``generic.<KIND>`` (only for envs outside the catalogue), ``env.<ENV>`` (the env's
+name: a catalogue name or a Gymnasium id such as ``LunarLander-v3``), ``preset.<NAME>``,
+``preset.<NAME>.env.<ENV>``; then ``--set`` flags.
+
+Where the files come from, each layer applying in this order: the packaged ``rltui/presets/<algo>.toml``,
+then the user's ``<algo>.toml`` in the user config folder (``$RLTUI_CONFIG/presets`` or the platform's
+config dir, e.g. ``~/.config/rltui/presets``), then a ``--preset-file`` (same format, for one algorithm).
+A named preset is looked up in all three; the user's own files win.
 
 Hyperparameter *values* are checked by the agent's schema: an agent module may define
 ``HPARAMS = {algo: DataclassType}`` (see :func:`rltui.agents.base.validate_hparams`), and then a bad
@@ -35,9 +45,11 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import sys
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from rltui.envs import get_entry
@@ -56,7 +68,9 @@ TRAIN_KEYS: dict[str, type] = {
     "eval_episodes": int,
     "checkpoint_every": int,
 }
-_LAYER_KEYS = {"train", "env", "preset", "about"}
+_LAYER_KEYS = {"train", "env", "preset", "about", "generic"}
+#: ``generic.<kind>`` table for each entry kind (plugin entries of kind "grid" count as tabular).
+_GENERIC_KIND = {"grid": "tabular", "tabular": "tabular", "vector": "vector", "pixels": "pixels"}
 
 
 @dataclass(frozen=True)
@@ -81,16 +95,56 @@ def load_file(algo: str) -> dict[str, Any]:
         raise RltuiError(f"preset file {algo}.toml: {exc}") from exc
 
 
-def preset_names(algo: str) -> list[str]:
-    """Named presets (``--preset NAME``) of ``algo``."""
-    return sorted(load_file(algo).get("preset", {}))
+def user_presets_dir() -> Path:
+    """The user's preset folder: ``$RLTUI_CONFIG/presets``, else the platform's config dir's ``presets``."""
+    root = os.environ.get("RLTUI_CONFIG")
+    if not root:
+        from platformdirs import user_config_dir
+
+        root = user_config_dir("rltui", appauthor=False)
+    return Path(root) / "presets"
 
 
-def preset_about(algo: str, name: str | None = None) -> str:
-    data = load_file(algo)
-    if name:
-        data = data.get("preset", {}).get(name, {})
-    return str(data.get("about", ""))
+def _read_toml(path: Path, label: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RltuiError(f"preset file {label}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RltuiError(f"preset file {label}: cannot read it ({exc})") from None
+
+
+def sources(algo: str, preset_file: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """``(label, parsed file)`` for ``algo``: packaged, the user's, then ``preset_file`` (see the docstring)."""
+    out = [(f"{algo}.toml", load_file(algo))]
+    user = user_presets_dir() / f"{algo}.toml"
+    if user.is_file():
+        out.append((str(user), _read_toml(user, str(user))))
+    if preset_file:
+        path = Path(preset_file).expanduser()
+        if not path.is_file():
+            raise RltuiError(f"--preset-file {preset_file}: no such file")
+        out.append((str(path), _read_toml(path, str(path))))
+    return out
+
+
+def preset_names(algo: str, preset_file: str | None = None) -> list[str]:
+    """Named presets (``--preset NAME``) of ``algo``, from every source."""
+    names: set[str] = set()
+    for _, data in sources(algo, preset_file):
+        table = data.get("preset", {})
+        if isinstance(table, dict):
+            names.update(table)
+    return sorted(names)
+
+
+def preset_about(algo: str, name: str | None = None, preset_file: str | None = None) -> str:
+    about = ""
+    for _, data in sources(algo, preset_file):
+        if name:
+            data = data.get("preset", {}).get(name) or {}
+        about = str(data.get("about", "")) or about
+    return about
 
 
 def _env_table(layer: dict[str, Any], env: str) -> dict[str, Any] | None:
@@ -119,22 +173,36 @@ def _apply(layer: dict[str, Any], where: str, hparams: dict[str, Any], train: di
         train[key] = value
 
 
-def resolve(algo: str, env: str, preset: str | None = None) -> Resolved:
+def _generic_table(layer: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    table = layer.get("generic", {})
+    return table.get(kind) if isinstance(table, dict) else None
+
+
+def resolve(algo: str, env: str, preset: str | None = None, preset_file: str | None = None) -> Resolved:
     """Merge the layers of ``<algo>.toml`` for ``env`` and the named ``preset`` (see module docstring)."""
-    env = get_entry(env).name
-    data = load_file(algo)
+    entry = get_entry(env)
+    env = entry.name
+    files = sources(algo, preset_file)
     hparams: dict[str, Any] = {}
     train: dict[str, int] = {}
     used: list[str] = []
-    layers: list[tuple[str, dict[str, Any] | None]] = [(f"{algo}.toml", data)]
-    layers.append((f"{algo}.toml [env.{env}]", _env_table(data, env)))
+    layers: list[tuple[str, dict[str, Any] | None]] = list(files)
+    if not entry.curated:
+        kind = _GENERIC_KIND.get(entry.kind, entry.kind)
+        layers += [(f"{label} [generic.{kind}]", _generic_table(data, kind)) for label, data in files]
+    layers += [(f"{label} [env.{env}]", _env_table(data, env)) for label, data in files]
     if preset:
-        named = data.get("preset", {}).get(preset)
-        if named is None:
-            valid = ", ".join(preset_names(algo)) or "none"
+        found = False
+        for label, data in files:
+            named = data.get("preset", {}).get(preset)
+            if named is None:
+                continue
+            found = True
+            layers.append((f"{label} [preset.{preset}]", named))
+            layers.append((f"{label} [preset.{preset}.env.{env}]", _env_table(named, env)))
+        if not found:
+            valid = ", ".join(preset_names(algo, preset_file)) or "none"
             raise RltuiError(f"unknown preset {preset!r} for {algo}; valid: {valid}")
-        layers.append((f"{algo}.toml [preset.{preset}]", named))
-        layers.append((f"{algo}.toml [preset.{preset}.env.{env}]", _env_table(named, env)))
     for where, layer in layers:
         if layer:
             _apply(layer, where, hparams, train)

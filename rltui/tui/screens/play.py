@@ -163,7 +163,7 @@ class PlayScreen(Screen):
         self.last = frame
         if isinstance(frame.view, Board):
             self.query_one("#board", BoardView).board = frame.view
-        elif isinstance(frame.view, np.ndarray):
+        elif isinstance(frame.view, (np.ndarray, str)):  # str: text envs and readouts (generic entries)
             self.query_one("#frame", FrameView).show(frame.view)
         self._refresh_hud()
 

@@ -17,10 +17,11 @@ class FrameView(Widget):
 
     def __init__(self, message: str = "", *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.frame: np.ndarray | None = None
+        self.frame: np.ndarray | str | None = None
         self.message = message
 
-    def show(self, frame: np.ndarray | None, message: str | None = None) -> None:
+    def show(self, frame: np.ndarray | str | None, message: str | None = None) -> None:
+        """Show an rgb frame, or text as it is (an env's ansi render, an observation readout)."""
         self.frame = frame
         if message is not None:
             self.message = message
@@ -29,4 +30,6 @@ class FrameView(Widget):
     def render(self) -> RenderableType:
         if self.frame is None:
             return Text(self.message, style="dim")
+        if isinstance(self.frame, str):
+            return Text.from_ansi(self.frame, no_wrap=True)
         return HalfBlockFrame(self.frame, max_rows=max(1, self.content_size.height))

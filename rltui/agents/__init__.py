@@ -28,7 +28,7 @@ ALGORITHMS: dict[str, str] = {
 ALGO_TITLES: dict[str, str] = {
     "q": "Q-learning (tabular)",
     "sarsa": "SARSA (tabular)",
-    "vi": "Value iteration (needs the model)",
+    "vi": "Value iteration (model)",
     "dqn": "DQN (double, dueling)",
     "drqn": "DRQN (LSTM)",
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rltui.envs.catalogue import EnvEntry, get_entry
+from rltui.envs.catalogue import EnvEntry, KeyBinding, get_entry
 
 #: Keys the Play screen owns; an env's action binding on one of these would make it unreachable.
 RESERVED_KEYS = frozenset({"r", "p", "t", "question_mark", "escape", "ctrl+c", "ctrl+q"})
@@ -19,6 +19,10 @@ _PYGAME_NAMES = {"return": "enter", "escape": "escape", "keypad enter": "enter",
 
 #: Glyphs for drawing an action on a board (greedy-action arrows, the last move in the HUD).
 _GLYPHS = {"up": "↑", "down": "↓", "left": "←", "right": "→", "pickup": "P", "dropoff": "D", "noop": "·"}
+
+
+_MOVE_ORDER = ("up", "left", "down", "right")
+_ARROW_GLYPHS = {"up": "↑", "down": "↓", "left": "←", "right": "→"}
 
 
 def normalise_key(name: str) -> str:
@@ -64,4 +68,28 @@ class KeyMap:
         return tuple(action_glyph(label) for label in self.entry.action_names)
 
     def help_line(self) -> str:
-        return self.entry.key_help()
+        """The keys in few characters: arrow/WASD moves grouped as one item (``↑←↓→/wasd move``), the
+        other actions as ``key label``, so the line fits (or wraps to two lines) at 80 columns."""
+        return " · ".join(self.help_items())
+
+    def help_items(self) -> list[str]:
+        moves: dict[str, KeyBinding] = {}
+        rest: list[KeyBinding] = []
+        for binding in self.entry.keys:
+            if binding.label in _MOVE_ORDER and binding.label in binding.keys:
+                moves[binding.label] = binding
+            else:
+                rest.append(binding)
+        items: list[str] = []
+        if len(moves) >= 2:
+            order = [d for d in _MOVE_ORDER if d in moves]
+            letters = ["".join(k for k in moves[d].keys if len(k) == 1) for d in order]
+            arrows = "".join(_ARROW_GLYPHS[d] for d in order)
+            verb = "steer" if set(moves) == {"left", "right"} and "gas" in self.entry.action_names else "move"
+            items.append(f"{arrows}/{''.join(letters)} {verb}" if all(len(x) == 1 for x in letters) else f"{arrows} {verb}")
+        else:
+            rest = list(self.entry.keys)
+        for binding in rest:
+            keys = "/".join(_ARROW_GLYPHS.get(k, k) for k in binding.keys if k not in RESERVED_KEYS)
+            items.append(f"{keys} {binding.label}")
+        return items

@@ -61,6 +61,18 @@ def _load_agent_modules() -> None:
     gc.freeze()
 
 
+def _checkpoint_env(path: str | None) -> str | None:
+    """The env a checkpoint was trained on (for the Pick screen under a watch), or None if unreadable."""
+    if not path:
+        return None
+    try:
+        from rltui.training.checkpoints import read_header
+
+        return str(read_header(path)["env"])
+    except Exception:  # noqa: BLE001 - the watch screen reports a bad checkpoint itself
+        return None
+
+
 class RltuiApp(App):
     """The app. ``start`` opens a screen directly: ``("play", env)`` or ``("train", env)``."""
 
@@ -102,7 +114,10 @@ class RltuiApp(App):
     def on_mount(self) -> None:
         from rltui.tui.screens.pick import PickScreen
 
-        self.push_screen(PickScreen())
+        highlight = self._start[1] if self._start is not None else None
+        if self._start is not None and self._start[0] == "watch" and self._watch is not None:
+            highlight = self._watch.get("env") or _checkpoint_env(self._watch.get("checkpoint"))
+        self.push_screen(PickScreen(highlight=highlight))
         self.run_worker(_load_agent_modules, thread=True, group="warm-up", exit_on_error=False)
         if self._start is not None:
             kind, env = self._start
@@ -117,30 +132,34 @@ class RltuiApp(App):
             elif kind == "watch" and self._watch is not None:
                 self.open_watch_checkpoint(**self._watch)
 
-    def _to_base(self) -> None:
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
+    def _open(self, screen) -> None:
+        """Open ``screen`` over the current one, so esc comes back here (Play → t → esc is Play again).
+        A screen of the same kind already open is closed first, with what was opened from it, so the
+        stack never holds two of a kind."""
+        for i, open_screen in enumerate(self.screen_stack):
+            if i > 1 and type(open_screen) is type(screen):
+                while len(self.screen_stack) > i:
+                    self.pop_screen()
+                break
+        self.push_screen(screen)
 
     def open_play(self, env: str, seed: int | None = None) -> None:
         from rltui.tui.screens.play import PlayScreen
 
-        self._to_base()
-        self.push_screen(PlayScreen(env, seed))
+        self._open(PlayScreen(env, seed))
 
     def open_train(self, env: str, **options: Any) -> None:
         from rltui.tui.screens.train import TrainScreen
 
         if "algo" not in options and "agent" not in options:
             options["algo"] = (self.prefs.get("algo") or {}).get(env)  # the last choice for this env
-        self._to_base()
-        self.push_screen(TrainScreen(env, **options))
+        self._open(TrainScreen(env, **options))
 
     def open_compare(self, env: str, **options: Any) -> None:
         """You vs an agent (``checkpoint``/``seeds``, or ``agent`` + ``agent_label`` from a live run)."""
         from rltui.tui.screens.compare import CompareScreen
 
-        self._to_base()
-        self.push_screen(CompareScreen(env, **options))
+        self._open(CompareScreen(env, **options))
 
     def open_explain(self, env: str, mode: str = "q") -> None:
         """Tabular learning one update at a time (``mode``: q, sarsa, expected, vi)."""
@@ -151,8 +170,7 @@ class RltuiApp(App):
     def open_runs(self) -> None:
         from rltui.tui.screens.runs import RunsScreen
 
-        self._to_base()
-        self.push_screen(RunsScreen())
+        self._open(RunsScreen())
 
     def open_watch_checkpoint(self, checkpoint: str, episodes: int | None = None, seed: int | None = None,
                               env: str | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -13,6 +14,8 @@ from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from rltui.envs import CATALOGUE, EnvEntry, get_entry
+from rltui.numbers import num
+from rltui.play.keymaps import KeyMap
 from rltui.tui.widgets.footer import Footer
 
 _SPACES: dict[str, tuple[str, str]] = {}  # env name -> (observation space, action space), built once
@@ -25,33 +28,69 @@ def _describe_spaces(name: str) -> tuple[str, str]:
 
         try:
             env = make_env(name)
-            _SPACES[name] = (str(env.observation_space), str(env.action_space))
+            _SPACES[name] = (describe_space(env.observation_space), describe_space(env.action_space))
             env.close()
         except Exception as exc:  # noqa: BLE001 - shown in the panel instead
             _SPACES[name] = (f"unavailable: {exc}", "")
     return _SPACES[name]
 
 
-def entry_details(entry: EnvEntry, spaces: tuple[str, str] | None) -> Table:
-    """The right-hand panel for one catalogue entry."""
+def describe_space(space) -> str:
+    """A Gymnasium space in words that fit a narrow panel: ``Discrete(4)``, ``96×96×3 image (uint8)``,
+    ``4 numbers: [-4.8, 4.8] · [-∞, ∞] · …`` rather than numpy's multi-line ``Box(...)`` repr."""
+    import numpy as np
+    from gymnasium import spaces
+
+    if isinstance(space, spaces.Box):
+        shape, dtype = space.shape, np.dtype(space.dtype).name
+        dims = "×".join(str(d) for d in shape)
+        if len(shape) >= 2:
+            what = "image" if len(shape) == 3 and shape[-1] in (1, 3) else "grid"
+            if len(shape) == 3 and shape[0] <= 4 and shape[-1] >= shape[0]:
+                what = "planes"
+            return f"{dims} {what} ({dtype}, {num(float(space.low.min()))} to {num(float(space.high.max()))})"
+        lows, highs = space.low.reshape(-1), space.high.reshape(-1)
+        bounds = " · ".join(f"[{num(float(lo))}, {num(float(hi))}]" for lo, hi in zip(lows[:6], highs[:6]))
+        more = " · …" if lows.size > 6 else ""
+        return f"{dims} numbers ({dtype}): {bounds}{more}"
+    return str(space)
+
+
+def entry_details(entry: EnvEntry, spaces: tuple[str, str] | None) -> Group:
+    """The right-hand panel for one catalogue entry: title and description over a table whose first
+    column is only as wide as its labels (the title in it made every value start 15 columns in)."""
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold #868e96", no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_row(Text(entry.title, style="bold"), "")
-    table.add_row("", Text(entry.description))
     play = "turn-based: one step per key" if entry.turn_based else f"real-time, {entry.fps} fps"
     table.add_row("kind", f"{entry.kind} · {play}")
     obs, act = spaces if spaces is not None else ("…", "…")
     table.add_row("observe", obs)
     table.add_row("actions", act)
-    table.add_row("keys", entry.key_help())
+    table.add_row("keys", KeyMap.for_env(entry).help_line())
     solved = entry.solved_note or ("—" if entry.solved is None else f"{entry.solved:g}")
     table.add_row("solved", solved)
     agents = ", ".join(entry.algos)
     table.add_row("agents", f"{agents}  (default {entry.default_algo})")
     if entry.kind == "pixels":
         table.add_row("window", "a pygame window when there is a display; a preview here always")
-    return table
+    return Group(Text(entry.title, style="bold"), Text(entry.description), table)
+
+
+class FilterInput(Input):
+    """The filter: ↓ or enter goes to the list, esc clears the filter and goes back to the list."""
+
+    BINDINGS = [
+        Binding("down", "to_list", "List", show=False),
+        Binding("escape", "clear_filter", "Clear filter"),
+    ]
+
+    def action_to_list(self) -> None:
+        self.screen.query_one("#envs", OptionList).focus()
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        self.action_to_list()
 
 
 class EnvList(OptionList):
@@ -77,7 +116,8 @@ class PickScreen(Screen):
     HELP = """\
 # Pick an environment
 
-- **↑/↓** move through the catalogue; type **/** then text to filter it (name, kind or words).
+- **↑/↓** move through the catalogue; type **/** then text to filter it (name, kind or words);
+  **↓** or **enter** back to the list, **esc** clears the filter.
 - **enter** play the highlighted environment yourself.
 - **t** train an agent on it; **r** the runs trained so far.
 - **c** compare yourself with a trained agent on the same seeds.
@@ -89,11 +129,15 @@ Grid worlds are turn-based (one step per key press). CartPole steps once per key
 Atari run in real time. The agents listed fit the environment; the first is the default.
 """
 
+    def __init__(self, highlight: str | None = None) -> None:
+        super().__init__()
+        self.highlight = highlight  # the env a screen opened over this one from the command line is on
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="pick"):
             with Vertical(id="pick-left"):
-                yield Input(placeholder="filter (/)", id="filter")
+                yield FilterInput(placeholder="filter (/)", id="filter")
                 yield EnvList(id="envs")
             with VerticalScroll(id="pick-right"):
                 yield Static(id="details")
@@ -103,6 +147,11 @@ Atari run in real time. The agents listed fit the environment; the first is the 
         self.sub_title = "pick an environment"
         self._fill("")
         last = self.app.prefs.get("env")
+        if self.highlight:
+            try:
+                last = get_entry(self.highlight).name
+            except Exception:  # noqa: BLE001 - an unknown name keeps the last choice
+                pass
         envs = self.query_one("#envs", OptionList)
         if last:
             for i in range(envs.option_count):

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from rltui.envs import get_entry
+from rltui.numbers import num
 from rltui.play.board import Board
 from rltui.play.keymaps import KeyMap
 from rltui.play.realtime import GameLoop, LoopFrame, Policy, frame_of
@@ -45,9 +46,7 @@ class EpisodeDone(Latest):
 
 
 def _num(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:g}" if float(value).is_integer() else f"{value:.2f}"
+    return num(value)
 
 
 class PlayScreen(Screen):

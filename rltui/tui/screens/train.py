@@ -29,6 +29,7 @@ from textual.widgets import Button, Header, Static
 
 from rltui.agents.base import Agent
 from rltui.envs import get_entry, make_env
+from rltui.numbers import num, short
 from rltui.play.board import board_of, q_overlay
 from rltui.play.keymaps import KeyMap
 from rltui.play.realtime import GameLoop, LoopFrame, view_of
@@ -68,17 +69,12 @@ def _clock(seconds: float) -> str:
 
 def _k(n: float) -> str:
     """12,345 → 12.3k: step counts fit an 80-column panel."""
-    n = float(n)
-    for unit, size in (("M", 1e6), ("k", 1e3)):
-        if abs(n) >= size:
-            return f"{n / size:.3g}{unit}"
-    return f"{n:.0f}"
+    return short(n)
 
 
 def _fig(value: float | None, digits: int = 3) -> str:
-    if value is None or not np.isfinite(value):
-        return "—"
-    return f"{value:.{digits}g}"
+    """A figure for a panel: ``digits`` significant figures, never scientific notation."""
+    return num(value, digits)
 
 
 class TrainScreen(Screen):
@@ -86,7 +82,7 @@ class TrainScreen(Screen):
 
     BINDINGS = [
         Binding("s", "start", "Start"),
-        Binding("space", "pause", "Pause/resume"),
+        Binding("space", "pause", "Pause"),
         Binding("x", "stop", "Stop"),
         Binding("c", "save", "Save"),
         Binding("w", "watch", "Watch"),
@@ -159,6 +155,15 @@ class TrainScreen(Screen):
         self._paint_caption()
         self.set_interval(1.0, self._tick_clock)
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The footer shows only the keys that do something now (so it fits at 60 columns): start
+        before a run, pause/stop/save/slow during one."""
+        if action == "start":
+            return not self.running
+        if action in ("pause", "stop", "save", "slow"):
+            return self.running
+        return True
+
     # ---- starting and the worker ------------------------------------------------------------------
     def action_start(self) -> None:
         if self.running:
@@ -186,6 +191,7 @@ class TrainScreen(Screen):
         gc.freeze()  # this screen's widgets live on: keep full collections short while the run streams in
         self._train(config, self.loaded)
         self._paint_stats()
+        self.refresh_bindings()
 
     @on(Button.Pressed, "#start")
     def _start_pressed(self) -> None:
@@ -279,6 +285,7 @@ class TrainScreen(Screen):
 
     def _finished(self, event: Finished) -> None:
         self.running = False
+        self.refresh_bindings()
         self._watch_pending = False
         self.finished = event
         agent = getattr(self.trainer, "agent", None)

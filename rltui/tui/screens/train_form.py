@@ -26,6 +26,8 @@ DEFAULT = "__default__"
 
 
 def _show(value: Any) -> str:
+    if value is None:
+        return ""  # unset (e.g. lr_final: no schedule); the field's placeholder says "none"
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -90,7 +92,7 @@ class TrainForm(VerticalScroll):
             fields.append(("device", "auto", True))
         fields += [(k, _show(v), self.fixed is None) for k, v in self.defaults.items()]
         rows.mount_all([Horizontal(Label(key), Input(value, id=f"hp-{key}", disabled=not editable,
-                                                     select_on_focus=True), classes="hp-row")
+                                                     placeholder="none", select_on_focus=True), classes="hp-row")
                         for key, value, editable in fields])
         self.call_after_refresh(self.validate)
 
@@ -143,6 +145,8 @@ class TrainForm(VerticalScroll):
             if self.fixed is None:
                 for key, raw in values.items():
                     bad = key
+                    if raw == "" and self.defaults.get(key) is None:
+                        continue  # left unset, as the preset has it
                     if raw == "":
                         raise RltuiError(f"{key} needs a value")
                     value = parse_assignments([f"{key}={raw}"])[key]

@@ -38,6 +38,12 @@ class Footer(TextualFooter):
         )
         return keys, self.show_command_palette, self.app.ENABLE_COMMAND_PALETTE
 
+    def on_resize(self, event) -> None:
+        """Below 80 columns, drop the gaps between keys so they all stay on screen (60×20 included)."""
+        compact = event.size.width < 80
+        if compact != self.compact:
+            self.compact = compact
+
     def compose(self) -> ComposeResult:
         self._composed = self._shown() if self._bindings_ready else None
         yield from super().compose()

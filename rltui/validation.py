@@ -188,6 +188,7 @@ HPARAM_LIMITS: dict[str, tuple[float, float, str]] = {
 }
 HIDDEN_MAX_UNITS = 4_096  #: a 4096×4096 layer is 64 MB of float32, times four (weights, target, Adam)
 HIDDEN_MAX_LAYERS = 16
+HIDDEN_MAX_WEIGHTS = 4096 * 4096  #: weights between hidden layers, all together
 
 
 def check_hparam_limits(values: dict[str, Any], where: str) -> None:
@@ -212,8 +213,13 @@ def hidden_sizes(text: str, name: str = "hidden") -> tuple[int, ...]:
     parts = text.replace(" ", "").split(",")
     if len(parts) > HIDDEN_MAX_LAYERS:
         raise RltuiError(f"{name} may have at most {HIDDEN_MAX_LAYERS} layers, not {len(parts)}")
-    return tuple(integer(f"{name} layer size", p, 1, HIDDEN_MAX_UNITS,
-                         "weights grow with the square of a layer's width") for p in parts)
+    sizes = tuple(integer(f"{name} layer size", p, 1, HIDDEN_MAX_UNITS,
+                          "weights grow with the square of a layer's width") for p in parts)
+    weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    if weights > HIDDEN_MAX_WEIGHTS:
+        raise RltuiError(f"{name} {text!r} holds {weights:,} weights between its layers; at most "
+                         f"{HIDDEN_MAX_WEIGHTS:,} ({HIDDEN_MAX_WEIGHTS * 4 // 2**20} MB a copy; training keeps four)")
+    return sizes
 
 
 def finite_options(name: str, options: dict[str, Any]) -> dict[str, Any]:

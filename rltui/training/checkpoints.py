@@ -24,11 +24,13 @@ import os
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rltui import validation
 from rltui.agents import make_agent
 from rltui.agents.base import Agent
 from rltui.envs import get_entry, make_training_env
@@ -136,17 +138,38 @@ def save_checkpoint(path: str | os.PathLike[str], agent: Agent, header: dict[str
         raise RltuiError(f"cannot write checkpoint {path}: {exc.strerror or exc}") from exc
 
 
-def _kind_of(path: Path) -> str:
+# -- loading: a checkpoint may come from anywhere, so nothing in it is trusted ------------------------
+#: The header is a few kB; a larger one is not ours.
+MAX_HEADER_BYTES = 1_000_000
+#: rltui writes both formats uncompressed; a zip that inflates past its own size (plus slack) is a bomb.
+INFLATE_SLACK_BYTES = 1_000_000
+#: Beyond its own weights a neural state holds the target copy and Adam's two moments: 4x, plus scalars.
+NEURAL_STATE_FACTOR = 4
+
+
+def _zip_entries(path: Path) -> dict[str, zipfile.ZipInfo]:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
+            infos = zf.infolist()
     except FileNotFoundError:
         raise RltuiError(f"no checkpoint at {path}") from None
     except IsADirectoryError:
         raise RltuiError(f"{path} is a folder, not a checkpoint") from None
+    except PermissionError:
+        raise RltuiError(f"cannot read {path}: permission denied") from None
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         raise RltuiError(f"{path} is not a readable rltui checkpoint (truncated, corrupt or another kind "
                          "of file)") from None
+    declared = sum(i.file_size for i in infos)
+    size = path.stat().st_size
+    if declared > size + INFLATE_SLACK_BYTES:
+        raise RltuiError(f"{path} declares {declared / 1e6:,.1f} MB of data in a {size / 1e6:,.1f} MB file; "
+                         "rltui checkpoints are not compressed, so this one was not written by rltui")
+    return {i.filename: i for i in infos}
+
+
+def _kind_of(path: Path) -> str:
+    names = _zip_entries(path)
     if "header.npy" in names and "q.npy" in names:
         return "tabular"
     if any(n.endswith("data.pkl") for n in names):
@@ -154,25 +177,109 @@ def _kind_of(path: Path) -> str:
     raise RltuiError(f"{path} is a zip file but not an rltui checkpoint")
 
 
+def _field(path: Path, header: dict[str, Any], key: str, kind: type | tuple[type, ...], required: bool = True) -> Any:
+    value = header.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        shown = "missing" if key not in header else f"a {type(value).__name__}"
+        raise RltuiError(f"{path}: the checkpoint header's {key!r} must be a {names}, not {shown}")
+    return value
+
+
+def _clean(value: Any) -> Any:
+    """Header text may come from someone else: no escapes or control characters reach a terminal."""
+    if isinstance(value, str):
+        return validation.clean_text(value)
+    if isinstance(value, dict):
+        return {validation.clean_text(k) if isinstance(k, str) else k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 def _check_header(path: Path, header: Any) -> dict[str, Any]:
+    """Every field the loader uses, type-checked; sizes the agent would allocate are bounded later by
+    the hyperparameter checks (:func:`rltui.validation.check_hparam_limits`) before anything is built."""
+    from rltui.agents import ALGORITHMS
+
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise RltuiError(f"{path} is not an rltui checkpoint (no rltui header)")
-    if int(header.get("version", 0)) > VERSION:
-        raise RltuiError(f"{path} has checkpoint format {header.get('version')}; this rltui reads up to {VERSION}")
-    for key in ("env", "algo", "hparams", "observation_space", "action_space"):
-        if key not in header:
-            raise RltuiError(f"{path}: the checkpoint header lacks {key!r}")
+    version = validation.integer(f"{path}: header version", header.get("version"), 1, validation.INT64_MAX)
+    if version > VERSION:
+        raise RltuiError(f"{path} has checkpoint format {version}; this rltui reads up to {VERSION}")
+    for key in ("env", "algo"):
+        _field(path, header, key, str)
+    for key in ("hparams", "observation_space", "action_space"):
+        _field(path, header, key, dict)
+    if header["algo"] not in ALGORITHMS:
+        raise RltuiError(f"{path}: unknown algorithm {validation.clean_text(header['algo'], 40)!r} in the header")
+    if not all(isinstance(k, str) for k in header["hparams"]):
+        raise RltuiError(f"{path}: the checkpoint header's hyperparameter names must be text")
+    env_kwargs = _field(path, header, "env_kwargs", dict, required=False) or {}
+    if not all(isinstance(k, str) for k in env_kwargs):
+        raise RltuiError(f"{path}: the checkpoint header's env option names must be text")
+    try:
+        validation.finite_options(f"{path}: env option", env_kwargs)
+        header = _clean(dict(header))
+        header["env_kwargs"] = _clean(dict(env_kwargs))
+    except RecursionError:
+        raise RltuiError(f"{path}: the checkpoint header is nested too deeply") from None
+    header["version"] = version
+    header["steps"] = validation.integer(f"{path}: header steps", header.get("steps", 0), 0)
+    if header.get("seed") is not None:
+        header["seed"] = validation.seed(f"{path}: header seed", header["seed"])
+    if header.get("kind") not in (None, "tabular", "neural"):
+        raise RltuiError(f"{path}: the checkpoint header's kind must be tabular or neural")
     return header
 
 
-def _read_tabular(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _npz_header(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
+    if info.file_size > MAX_HEADER_BYTES:
+        raise RltuiError(f"{path}: its header is {info.file_size / 1e6:.1f} MB; an rltui header is a few kB")
+    with zf.open(info) as fh:
+        value = np.lib.format.read_array(fh, allow_pickle=False)
+    if value.dtype.kind != "U" or value.shape != ():
+        raise RltuiError(f"{path}: the header is not a text record")
+    return json.loads(str(value))
+
+
+def _npz_array(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, expected: np.ndarray) -> np.ndarray:
+    """One array, read only after its own header says it has the shape and kind the agent expects."""
+    with zf.open(info) as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version in ((2, 0), (3, 0)):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"npy format {version}")
+    name = info.filename.removesuffix(".npy")
+    if tuple(shape) != tuple(np.shape(expected)) or dtype.kind not in "biuf" or dtype.itemsize > 8:
+        raise RltuiError(f"{path}: array {name!r} is {dtype} {tuple(shape)}; this agent needs "
+                         f"{np.asarray(expected).dtype} {tuple(np.shape(expected))}")
+    with zf.open(info) as fh:
+        return np.lib.format.read_array(fh, allow_pickle=False)
+
+
+def _read_tabular(path: Path, expected: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The header and, when ``expected`` (the fresh agent's own state) is given, only the arrays it
+    names, each checked against it before it is read: a hostile file cannot make rltui allocate more
+    than the agent itself needs."""
+    arrays: dict[str, np.ndarray] = {}
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        header = json.loads(str(arrays.pop("header")))
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
+        with zipfile.ZipFile(path) as zf:
+            infos = {i.filename: i for i in zf.infolist()}
+            header = _npz_header(path, zf, infos["header.npy"])
+            header = _check_header(path, header)
+            for name, mine in (expected or {}).items():
+                info = infos.get(f"{name}.npy")
+                if info is not None:
+                    arrays[name] = _npz_array(path, zf, info, mine)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, RecursionError) as exc:
         raise RltuiError(f"{path} is truncated or corrupt ({type(exc).__name__})") from None
-    return _check_header(path, header), arrays
+    return header, arrays
 
 
 def _read_neural(path: Path, map_location: str = "cpu") -> tuple[dict[str, Any], dict[str, Any]]:
@@ -183,13 +290,44 @@ def _read_neural(path: Path, map_location: str = "cpu") -> tuple[dict[str, Any],
     except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError... for bad files
         raise RltuiError(f"{path} is truncated, corrupt or not a weights-only checkpoint "
                          f"({type(exc).__name__})") from None
-    if not isinstance(payload, dict) or "state_dict" not in payload:
+    if not isinstance(payload, dict) or not isinstance(payload.get("state_dict"), dict):
         raise RltuiError(f"{path} is not an rltui checkpoint (no state_dict)")
     return _check_header(path, payload.get("header")), payload["state_dict"]
 
 
+def _tensors(state: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    import torch
+
+    if isinstance(state, torch.Tensor):
+        yield prefix or "state", state
+    elif isinstance(state, dict):
+        for key, value in state.items():
+            yield from _tensors(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(state, (list, tuple)):
+        for i, value in enumerate(state):
+            yield from _tensors(value, f"{prefix}[{i}]")
+
+
+def _check_neural_state(path: Path, state: dict[str, Any], mine: dict[str, Any]) -> None:
+    """Sizes first (a crafted tensor can be a huge view of a tiny storage), then finiteness: a network
+    with NaN or inf weights is refused, as a tabular agent's non-finite Q table is."""
+    import torch
+
+    budget = NEURAL_STATE_FACTOR * sum(t.numel() for _, t in _tensors(mine)) + 4_096
+    total = 0
+    for name, tensor in _tensors(state):
+        total += tensor.numel()
+        if total > budget:
+            raise RltuiError(f"{path}: the saved state holds more than the {budget:,} numbers this "
+                             f"{'agent'} can use (at {validation.clean_text(name, 60)})")
+    for name, tensor in _tensors(state):
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise RltuiError(f"{path}: {validation.clean_text(name, 60)} holds NaN or infinite values "
+                             "(training diverged before this was saved)")
+
+
 def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The header alone (cheap for ``.npz``); errors name the file."""
+    """The header alone (cheap for ``.npz``), type-checked; errors name the file."""
     path = Path(path)
     kind = _kind_of(path)
     return _read_tabular(path)[0] if kind == "tabular" else _read_neural(path)[0]
@@ -201,7 +339,8 @@ def load_checkpoint(path: str | os.PathLike[str], expected_env: str | None = Non
 
     ``expected_env`` (a catalogue name) makes loading on another env a clear error. The agent is built
     by :func:`rltui.agents.make_agent` from a fresh training env of the header's env and kwargs, whose
-    spaces must match the header's.
+    spaces must match the header's; only then are the saved arrays read, each checked against the
+    fresh agent's own (shape, size, finite values).
     """
     path = Path(path)
     kind = _kind_of(path)
@@ -212,24 +351,31 @@ def load_checkpoint(path: str | os.PathLike[str], expected_env: str | None = Non
     env_name = header["env"]
     if expected_env is not None and get_entry(expected_env).name != get_entry(env_name).name:
         raise RltuiError(f"{path} was trained on {env_name}, not {get_entry(expected_env).name}")
-    env = make_training_env(env_name, **env_options(header["algo"]), **header.get("env_kwargs", {}))
+    env = make_training_env(env_name, **{**header["env_kwargs"], **env_options(header["algo"])})
     try:
         spaces = (describe_space(env.observation_space), describe_space(env.action_space))
         if spaces != (header["observation_space"], header["action_space"]):
             raise RltuiError(f"{path} was trained on {env_name} with spaces {header['observation_space']} / "
                              f"{header['action_space']}, but the env now has {spaces[0]} / {spaces[1]}")
-        agent = make_agent(header["algo"], env.observation_space, env.action_space, header["hparams"],
-                           device=device if kind == "neural" else "cpu", seed=int(header.get("seed", 0)))
+        try:
+            agent = make_agent(header["algo"], env.observation_space, env.action_space, header["hparams"],
+                               device=device if kind == "neural" else "cpu", seed=int(header.get("seed") or 0))
+        except RltuiError as exc:
+            raise RltuiError(f"{path}: {exc}") from None
     finally:
         env.close()
     if agent.neural != (kind == "neural"):
         raise RltuiError(f"{path}: a {kind} file for the {'neural' if agent.neural else 'tabular'} agent "
                          f"{header['algo']}")
+    if kind == "tabular":
+        _, state = _read_tabular(path, expected=agent.state_dict())
+    else:
+        _check_neural_state(path, state, agent.state_dict())
     try:
         agent.load_state_dict(state)
     except RltuiError as exc:
         raise RltuiError(f"{path}: {exc}") from None
-    except (KeyError, ValueError, RuntimeError) as exc:
-        raise RltuiError(f"{path}: the saved state does not fit {header['algo']} ({exc})") from None
+    except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError, OverflowError) as exc:
+        raise RltuiError(f"{path}: the saved state does not fit {header['algo']} ({exc})"[:400]) from None
     agent.trained_steps = int(header.get("steps", 0))
     return agent, header

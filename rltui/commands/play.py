@@ -16,9 +16,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("env", metavar="ENV", help="an environment name from `rltui envs`")
     p.add_argument("--seed", type=validation.arg_int(0, validation.SEED_MAX),
                    help="base seed: episode k starts from seed+k (default: random)")
-    p.add_argument("--agent", metavar="CHECKPOINT", help="watch this checkpoint play ENV instead of playing")
+    p.add_argument("--agent", metavar="CHECKPOINT", help="watch this checkpoint (or sb3:PATH.zip) play ENV instead")
     p.add_argument("--episodes", type=validation.arg_int(1, validation.EPISODES_MAX),
                    help="with --agent: stop after this many episodes")
+    p.add_argument("--trust", action="store_true", help="with --agent sb3:PATH.zip: allow loading it (SB3 files "
+                   "are pickles, which can run code: only for files you trust)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,11 +31,16 @@ def run(args: argparse.Namespace) -> int:
         raise RltuiError(f"--episodes must be at least 1, not {args.episodes}")
     if args.episodes is not None and not args.agent:
         raise RltuiError("--episodes needs --agent CHECKPOINT (it counts the agent's episodes)")
+    if args.agent and args.agent.startswith("sb3:"):  # no --trust or a wrong model: one line, not in the app
+        from rltui.share.sb3 import load_agent
+
+        load_agent(args.agent, entry.name, trust=args.trust)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise RltuiError("play needs an interactive terminal")
     from rltui.tui.app import run_app
 
     if args.agent:
-        watch = {"checkpoint": args.agent, "episodes": args.episodes, "seed": args.seed, "env": entry.name}
+        watch = {"checkpoint": args.agent, "episodes": args.episodes, "seed": args.seed, "env": entry.name,
+                 "trust": args.trust}
         return run_app(args.data_dir, start=("watch", entry.name), watch=watch)
     return run_app(args.data_dir, start=("play", entry.name), play_seed=args.seed)

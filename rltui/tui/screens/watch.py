@@ -5,19 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from rltui.play.watch import watch_session
-from rltui.training.checkpoints import load_checkpoint
+from rltui.share.sb3 import load_agent
 from rltui.tui.screens.play import PlayScreen
 
 
 def watch_checkpoint_screen(checkpoint: str, *, episodes: int | None = None, seed: int | None = None,
-                            env: str | None = None) -> PlayScreen:
+                            env: str | None = None, trust: bool = False) -> PlayScreen:
     """A Play screen in which the checkpoint's agent plays (``env`` checks it was trained there).
 
-    A wrong file or env raises :class:`rltui.errors.RltuiError` with a one-line message.
+    A wrong file or env raises :class:`rltui.errors.RltuiError` with a one-line message. ``sb3:PATH.zip``
+    plays a Stable-Baselines3 model (``trust`` required: see :mod:`rltui.share.sb3`).
     """
-    agent, header = load_checkpoint(checkpoint, expected_env=env)
+    agent, header = load_agent(checkpoint, expected_env=env, trust=trust)
     name = header["env"]
     session, policy, on_start = watch_session(agent, name, seed, env_overrides=header.get("env_kwargs") or None)
-    label = f"{header['algo']} · {Path(checkpoint).name}"
+    label = f"{header['algo']} · {Path(checkpoint.removeprefix('sb3:')).name}"
     return PlayScreen(name, seed, policy=policy, session=session, on_episode_start=on_start,
                       watch_label=label, episodes=episodes)

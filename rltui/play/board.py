@@ -16,6 +16,7 @@ import numpy as np
 ICE, HOLE, GOAL, START = "#9ec9e8", "#1b3a5c", "#2f9e44", "#586e75"
 FLOOR, CLIFF, WALL = "#3c3c3c", "#7a2020", "#6b6b6b"
 FIRE = "#d9480f"
+FOG = "#202225"
 TAXI_COLOURS = ("#e03131", "#2f9e44", "#e8c547", "#3b5bdb")  # R, G, Y, B as Gymnasium draws them
 MDP_COLOURS = ("#3b5bdb", "#e8890c", "#12b886")
 
@@ -97,19 +98,23 @@ def board_of(env) -> Board | None:
     if kind == "GridWorldEnv":
         board = u.board()
         n = u.size
+        ar, ac = int(u.agent[0]), int(u.agent[1])
+        partial = u.view == "partial"
         grid = []
         for r in range(n):
             row = []
             for c in range(n):
-                if board[1, r, c]:
+                if partial and (abs(r - ar) > 1 or abs(c - ac) > 1):
+                    row.append(Cell("░", FOG, "#5c5f66"))  # outside the window: what the agent cannot see
+                elif board[1, r, c]:
                     row.append(Cell("+", GOAL))
                 elif board[2, r, c]:
                     row.append(Cell("✶", FIRE))
                 else:
                     row.append(Cell("", FLOOR))
             grid.append(tuple(row))
-        caption = "you see only the 3×3 around you" if u.view == "partial" else ""
-        return Board(tuple(grid), (int(u.agent[0]), int(u.agent[1])), caption)
+        caption = "you see what the agent sees, the 3×3 around you (░ fog; nothing is remembered)" if partial else ""
+        return Board(tuple(grid), (ar, ac), caption)
     if kind == "ThreeStateMDPEnv":
         state = int(u.state)
         cells = tuple(Cell(f"s{s}", MDP_COLOURS[s], "#000000") for s in range(3))

@@ -7,6 +7,7 @@ The widget only paints a :class:`rltui.play.board.Board`; cell size adapts to th
 from __future__ import annotations
 
 import math
+import textwrap
 
 from rich.style import Style
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual.widget import Widget
 from rltui.play.board import CLIFF, Board, QOverlay
 
 AGENT = "●"
+FOG_GLYPH = "░"  # a cell the player cannot see (GridWorldPartial), drawn as fog over the whole cell
 _SIZES = ((9, 4), (7, 3), (5, 2), (3, 1))
 _LOW, _MID, _HIGH = (185, 28, 28), (64, 64, 64), (21, 128, 61)
 
@@ -69,11 +71,17 @@ class BoardView(Widget):
         self._overlay = value
         self.refresh()
 
+    def caption_lines(self) -> list[str]:
+        """The caption wrapped to the widget's width: a caption says what the board shows, never cut."""
+        if self.board is None or not self.board.caption:
+            return []
+        return textwrap.wrap(self.board.caption, max(8, self.content_size.width)) or [""]
+
     def cell_size(self) -> tuple[int, int]:
         if self.board is None:
             return _SIZES[-1]
         rows, cols = self.board.shape
-        width, height = self.content_size.width, self.content_size.height - (1 if self.board.caption else 0)
+        width, height = self.content_size.width, self.content_size.height - len(self.caption_lines())
         for w, h in _SIZES:
             if cols * w <= width and rows * h <= height:
                 return w, h
@@ -94,8 +102,9 @@ class BoardView(Widget):
                 for c in range(cols):
                     text.append_text(self._cell_text(board, overlay, r, c, line, cw, ch))
                 text.append("\n")
-        if board.caption:
-            text.append(board.caption.center(self.content_size.width).rstrip(), style="italic")
+        for line in self.caption_lines():
+            text.append(line.center(self.content_size.width).rstrip() + "\n", style="italic")
+        text.rstrip()
         return text
 
     def _cell_text(self, board: Board, overlay: QOverlay | None, r: int, c: int, line: int,
@@ -114,7 +123,9 @@ class BoardView(Widget):
         mid = (ch - 1) // 2
         style = Style(bgcolor=bg, color=fg, bold=True)
         inner = cw - (1 if cell.wall_right else 0)
-        if line == mid:
+        if glyph == FOG_GLYPH and not is_agent:
+            out = Text(FOG_GLYPH * inner, style=Style(bgcolor=bg, color=fg))
+        elif line == mid:
             if is_agent:
                 content = (AGENT + glyph[:1]) if (glyph and inner >= 5 and overlay is None) else AGENT
                 centred = content.center(inner)

@@ -1,0 +1,32 @@
+"""Boards as a person sees them: what the agent observes (fog on the partial view), what each step did."""
+
+from rltui.envs import make_env
+from rltui.play.board import FOG, board_of
+
+
+def test_partial_gridworld_shows_only_the_window_the_agent_observes():
+    env = make_env("GridWorldPartial")
+    env.reset(seed=3)
+    u = env.unwrapped
+    for action in (0, 1, 2, 3, 1, 1, 2):
+        board = board_of(env)
+        ar, ac = board.agent
+        full = u.board()
+        for r, row in enumerate(board.cells):
+            for c, cell in enumerate(row):
+                inside = abs(r - ar) <= 1 and abs(c - ac) <= 1
+                assert (cell.bg == FOG) is not inside, (r, c)
+                if inside and full[1, r, c]:
+                    assert cell.glyph == "+"
+                if not inside:
+                    assert cell.glyph not in ("+", "✶")  # no object outside the window leaks through
+        assert "what the agent sees" in board.caption
+        env.step(action)
+    env.close()
+
+
+def test_full_gridworld_has_no_fog():
+    env = make_env("GridWorld")
+    env.reset(seed=0)
+    assert all(cell.bg != FOG for row in board_of(env).cells for cell in row)
+    env.close()

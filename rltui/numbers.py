@@ -42,3 +42,19 @@ def short(value: float | None, sig: int = 3) -> str:
             text = np.format_float_positional(scaled, precision=sig, unique=True, fractional=False, trim="-")
             return f"{text}{unit}"
     return num(v, sig)
+
+
+def clock(seconds: float) -> str:
+    """``75`` → ``1:15``, ``4000`` → ``1:06:40``."""
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def time_left(done: float, total: float, per_second: float) -> str | None:
+    """What is left of a run at its current rate, as ``8:41 left``; None when it cannot be said yet
+    (no rate, nothing to do, or an open-ended run)."""
+    if total <= 0 or per_second <= 0 or done >= total or not math.isfinite(per_second):
+        return None
+    return f"{clock((total - done) / per_second)} left"

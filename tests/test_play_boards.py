@@ -30,3 +30,12 @@ def test_full_gridworld_has_no_fog():
     env.reset(seed=0)
     assert all(cell.bg != FOG for row in board_of(env).cells for cell in row)
     env.close()
+
+
+def test_time_left_reads_as_a_clock():
+    from rltui.numbers import clock, time_left
+
+    assert time_left(7_900, 150_000, 273) == "8:41 left"
+    assert time_left(0, 10_000_000, 1000) == "2:46:40 left"
+    assert time_left(10, 10, 100) is None and time_left(5, 10, 0) is None
+    assert clock(75) == "1:15"

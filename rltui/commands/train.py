@@ -144,13 +144,26 @@ def _watch(done: threading.Event, control, latest: _Latest, config, quiet: bool)
     It waits with ``Event.wait`` rather than ``Thread.join``: a join interrupted by Ctrl-C can leave the
     thread looking finished while it still runs (CPython issue 90882)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    from rltui.numbers import short
+
+    class TwoLineProgress(Progress):
+        """The bar, steps and times on one line, the learning figures under it: both fit 80 columns."""
+
+        def get_renderables(self):
+            yield from super().get_renderables()
+            figures = self.tasks[0].fields.get("figures", "") if self.tasks else ""
+            if figures:
+                yield Text("  " + figures, no_wrap=True, overflow="ellipsis")
 
     console = Console(stderr=True)
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[figures]}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
-        task = bar.add_task(f"{config.algo} on {config.env}", total=config.steps, figures="")
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(bar_width=None), TextColumn("{task.fields[steps]}"),
+               TimeElapsedColumn(), TextColumn("· left"), TimeRemainingColumn())
+    with TwoLineProgress(*columns, console=console, disable=quiet, transient=False, expand=True) as bar:
+        total = short(config.steps)
+        task = bar.add_task(f"{config.algo} on {config.env}", total=config.steps, figures="", steps=f"0/{total}")
         stopping = False
         while not done.is_set():
             try:
@@ -163,7 +176,8 @@ def _watch(done: threading.Event, control, latest: _Latest, config, quiet: bool)
                 console.print("[yellow]stopping: saving the checkpoint (Ctrl-C again to abandon)[/]")
             p = latest.progress
             if p is not None:
-                bar.update(task, completed=min(p.steps, config.steps), figures=_figures(p, latest))
+                bar.update(task, completed=min(p.steps, config.steps), figures=_figures(p, latest),
+                           steps=f"{short(min(p.steps, config.steps))}/{total}")
 
 
 def _figures(p, latest: _Latest) -> str:

@@ -29,7 +29,7 @@ from textual.widgets import Button, Header, Static
 
 from rltui.agents.base import Agent
 from rltui.envs import get_entry, make_env
-from rltui.numbers import num, short
+from rltui.numbers import num, short, time_left
 from rltui.play.board import board_of, q_overlay
 from rltui.play.keymaps import KeyMap
 from rltui.play.realtime import GameLoop, LoopFrame, view_of
@@ -335,7 +335,9 @@ class TrainScreen(Screen):
             text.append(f" · {_clock(p.elapsed_s)}", style="dim")
             goal = self.trainer.config.steps if self.trainer is not None else 0
             of = f"/{_k(goal)}" if goal else ""
-            text.append(f"\nsteps {_k(p.steps)}{of} · episodes {p.episodes:,} · {_k(p.steps_per_s)} steps/s")
+            left = time_left(p.steps, goal, p.steps_per_s) if not p.paused else None
+            eta = f" · {left}" if left else ""
+            text.append(f"\nsteps {_k(p.steps)}{of} · episodes {p.episodes:,} · {_k(p.steps_per_s)} steps/s{eta}")
             m = p.metrics
             parts = [f"ε {_fig(m.get('epsilon'), 2)}", f"loss {_fig(m.get('loss'))}"]
             if "return_100" in m:

@@ -102,9 +102,10 @@ class BoardView(Widget):
                 for c in range(cols):
                     text.append_text(self._cell_text(board, overlay, r, c, line, cw, ch))
                 text.append("\n")
-        for line in self.caption_lines():
-            text.append(line.center(self.content_size.width).rstrip() + "\n", style="italic")
-        text.rstrip()
+        caption = self.caption_lines()
+        for i, line in enumerate(caption):
+            text.append(line.center(self.content_size.width).rstrip() + ("\n" if i < len(caption) - 1 else ""),
+                        style="italic")
         return text
 
     def _cell_text(self, board: Board, overlay: QOverlay | None, r: int, c: int, line: int,

@@ -147,5 +147,5 @@ def test_contenders_parse_and_refuse(capsys):
     c = parse_contender("q@classic:alpha=0.5,epsilon_start=0.2")
     assert (c.algo, c.preset, c.hparams) == ("q", "classic", {"alpha": 0.5, "epsilon_start": 0.2})
     assert parse_contender("expected").hparams == {"expected": True}
-    assert main(["explain", "CliffWalking", "--versus", "dqn", "q"]) == 2
-    assert "a side is q, sarsa or expected" in capsys.readouterr().err
+    assert main(["explain", "CliffWalking", "--versus", "ppo", "q"]) == 2
+    assert "a side is q, sarsa, expected" in capsys.readouterr().err

@@ -85,3 +85,45 @@ async def test_side_by_side_screen_trains_both_and_draws_paths():
         assert "Q-learning" in text and "SARSA" in text and "greedy path" in text
         runs = app.store.list_runs()
         assert {r["id"] for r in runs} >= {r.run_id for r in screen.results}
+
+
+@sync
+async def test_lessons_are_reachable_from_pick_and_each_page_opens_its_screen():
+    from rltui.tui.lessons import LESSONS
+    from rltui.tui.screens.lessons import LessonScreen, LessonsScreen
+    from rltui.tui.screens.versus import VersusScreen
+
+    app = RltuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "lessons" in screen_text(app).lower()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonsScreen)
+        assert all(item.title[:30] in screen_text(app) for item in LESSONS)
+        await pilot.press("enter")  # the Bellman lesson
+        await pilot.pause()
+        page = app.screen
+        assert isinstance(page, LessonScreen) and "page 1 of 3" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExplainScreen) and app.screen.mode == "q"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("right", "right", "enter")  # page 3: the exact comparison, computed
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if 2 in page.results and "computing" not in str(page.results[2]):
+                break
+        await pilot.pause()
+        assert "hand-written" in screen_text(app) or "optimal" in screen_text(app)
+        await pilot.press("escape", "down", "down", "enter")  # the cliff lesson
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, VersusScreen)
+        assert [s.algo for s in app.screen.sides] == ["q", "sarsa"]

@@ -110,6 +110,19 @@ def value_iteration(
     return V, Q
 
 
+def policy_values(model: Model, policy: np.ndarray, gamma: float) -> np.ndarray:
+    """V of a fixed deterministic ``policy`` (one action per state), exactly: (I − γ·T_π)·V = R_π.
+
+    ``gamma`` must be below 1 unless every state under the policy ends its episode."""
+    states = np.arange(model.n_states)
+    T_pi = model.T[states, policy]
+    R_pi = model.R[states, policy]
+    try:
+        return np.linalg.solve(np.eye(model.n_states) - gamma * T_pi, R_pi)
+    except np.linalg.LinAlgError as exc:
+        raise RltuiError(f"this policy's values do not converge with gamma {gamma}") from exc
+
+
 def greedy_policy(Q: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """argmax over allowed actions (lowest index on ties), one action per state."""
     if mask is not None:

@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", type=int, help="vi: the state whose backup is written out (default: the start)")
     p.add_argument("--json", action="store_true", help="one JSON object per step instead of words")
     p.add_argument("--versus", nargs=2, metavar=("A", "B"),
-                   help="train two sides on the same env and seed and compare them: q, sarsa, expected, "
+                   help="train two sides on the same env and seed and compare them: q, sarsa, expected, dqn, drqn, "
                    "with @PRESET or :key=value,... (e.g. --versus q sarsa, or q:alpha=0.1 q:alpha=0.5); "
                    "both runs are kept in the run store")
 

@@ -15,24 +15,31 @@ from typing import Any
 from rltui.errors import RltuiError
 from rltui.training.config import parse_assignments
 
-VERSUS_ALGOS = ("q", "sarsa", "expected")
+VERSUS_ALGOS = ("q", "sarsa", "expected", "dqn", "drqn")
+_NAMES = {"q": "Q-learning", "sarsa": "SARSA", "dqn": "DQN", "drqn": "DRQN"}
 
 
 @dataclass(frozen=True)
 class Contender:
-    """One side: an algorithm, optionally a named preset and overrides (``q``, ``sarsa@expected``,
-    ``q:epsilon_start=0.3,alpha=0.1``)."""
+    """One side: an algorithm, optionally a named preset, overrides and another env (``q``,
+    ``sarsa@expected``, ``q:epsilon_start=0.3,alpha=0.1``, ``q:env=FrozenLake4x4-NoSlip``)."""
 
     algo: str
     preset: str | None = None
     hparams: dict[str, Any] = field(default_factory=dict)
+    env: str | None = None  # None: the env both sides share
+    name: str | None = None  # what the screen calls it; derived when None
 
     @property
     def label(self) -> str:
-        name = "expected SARSA" if self.hparams.get("expected") else {"q": "Q-learning", "sarsa": "SARSA"}[self.algo]
+        if self.name:
+            return self.name
+        name = "expected SARSA" if self.hparams.get("expected") else _NAMES[self.algo]
         extra = [f"{k}={v}" for k, v in self.hparams.items() if k != "expected"]
         if self.preset:
             extra.insert(0, f"preset {self.preset}")
+        if self.env:
+            extra.insert(0, self.env)
         return name + (f" ({', '.join(extra)})" if extra else "")
 
 
@@ -42,11 +49,16 @@ def parse_contender(text: str) -> Contender:
     algo, _, preset = head.partition("@")
     algo = algo.strip()
     if algo not in VERSUS_ALGOS:
-        raise RltuiError(f"a side is q, sarsa or expected (with @preset or :key=value,...), not {text!r}")
+        raise RltuiError(f"a side is q, sarsa, expected, dqn or drqn (with @preset or :key=value,...), not {text!r}")
     hparams = parse_assignments([s for s in sets.split(",") if s.strip()], what="a side's key=value")
+    env = hparams.pop("env", None)
+    if env is not None:
+        from rltui.envs import get_entry
+
+        env = get_entry(str(env)).name
     if algo == "expected":
         algo, hparams = "sarsa", {"expected": True, **hparams}
-    return Contender(algo, preset.strip() or None, hparams)
+    return Contender(algo, preset.strip() or None, hparams, env)
 
 
 @dataclass
@@ -57,23 +69,28 @@ class SideResult:
     run_id: int | None
     status: str
     returns: list[float]
-    path: list[int]  # states visited by the greedy policy from the start, the start included
+    path: list[int]  # tabular: states the greedy policy visits from the start, the start included
     greedy_return: float
+    env: str = ""
     error: str | None = None
 
 
-def greedy_path(agent: Any, env_name: str, seed: int, max_steps: int = 200) -> tuple[list[int], float]:
-    """The states the greedy policy visits from the seeded start, and the return it collects."""
+def greedy_rollout(agent: Any, env_name: str, algo: str, seed: int, max_steps: int = 1000) -> tuple[list[int], float]:
+    """One greedy episode from the seeded start: the states it visits (tabular agents) and its return."""
     from rltui.envs import make_training_env
+    from rltui.training.config import TABULAR_ALGOS, env_options
 
-    env = make_training_env(env_name, tabular=True)
+    env = make_training_env(env_name, **env_options(algo))
+    tabular = algo in TABULAR_ALGOS
     try:
         obs, info = env.reset(seed=seed)
-        path, total = [int(obs)], 0.0
+        agent.reset_episode(0)
+        path, total = ([int(obs)] if tabular else []), 0.0
         for _ in range(max_steps):
             mask = info.get("action_mask") if isinstance(info, dict) else None
             obs, reward, terminated, truncated, info = env.step(agent.act(obs, False, mask))
-            path.append(int(obs))
+            if tabular:
+                path.append(int(obs))
             total += float(reward)
             if terminated or truncated:
                 break
@@ -104,12 +121,16 @@ def run_versus(env: str, sides: list[Contender], *, steps: int | None = None, se
                 returns.append(event.ret)
             return callback(index, event) if callback is not None else None
 
-        config = TrainConfig(env, side.algo, steps=budget, seed=seed, preset=side.preset, hparams=dict(side.hparams),
-                             eval_every=0, data_dir=data_dir)
+        side_env = side.env or env
+        config = TrainConfig(side_env, side.algo, steps=budget, seed=seed, preset=side.preset,
+                             hparams=dict(side.hparams), eval_every=0, data_dir=data_dir)
         trainer = Trainer(config, callback=relay, store=store)
         done = trainer.run()
-        path, greedy = greedy_path(trainer.agent, trainer.entry.name, seed) if done.status != "failed" else ([], 0.0)
-        results.append(SideResult(side, trainer.run_id, done.status, returns, path, greedy, done.error))
+        path, greedy = ([], 0.0)
+        if done.status != "failed":
+            path, greedy = greedy_rollout(trainer.agent, trainer.entry.name, side.algo, seed)
+        results.append(SideResult(side, trainer.run_id, done.status, returns, path, greedy, trainer.entry.name,
+                                  done.error))
         if done.status == "stopped":
             break
     return results

@@ -107,8 +107,9 @@ class PickScreen(Screen):
         Binding("t", "train", "Train"),
         Binding("c", "compare", "Compare"),
         Binding("e", "explain", "Explain"),
+        Binding("l", "lessons", "Learn"),
         Binding("r", "runs", "Runs"),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Find", key_display="/"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -122,7 +123,9 @@ class PickScreen(Screen):
 - **t** train an agent on it; **r** the runs trained so far.
 - **c** compare yourself with a trained agent on the same seeds.
 - **e** explain: watch Q-learning, SARSA or value iteration update the table one step at a time,
-  every number written out (grid worlds).
+  every number written out (grid worlds); **v** there races Q-learning against SARSA.
+- **l** lessons: short guided lessons (the Bellman update, slippery ice, on- vs off-policy on the
+  cliff, DQN's replay and target network), each page with one thing to try.
 - **?** this help; **q** (or **ctrl+q**) quit.
 
 Grid worlds are turn-based (one step per key press). CartPole steps once per key too; CarRacing and
@@ -247,6 +250,11 @@ Atari run in real time. The agents listed fit the environment; the first is the 
             self.notify(f"explain shows tabular learning; {entry.name} needs a neural agent", severity="warning")
             return
         self.app.open_explain(entry.name)
+
+    def action_lessons(self) -> None:
+        from rltui.tui.screens.lessons import LessonsScreen
+
+        self.app.push_screen(LessonsScreen())
 
     def action_runs(self) -> None:
         self.app.open_runs()

@@ -73,13 +73,15 @@ collects more reward per episode. That is the difference between off-policy and 
 - **r** run again with the next seed; **esc** back; `rltui explain ENV --versus A B` does the same headless.
 """
 
-    def __init__(self, env_name: str, sides: tuple[str, str] = ("q", "sarsa"), seed: int = 0,
-                 steps: int | None = None) -> None:
+    def __init__(self, env_name: str, sides: tuple = ("q", "sarsa"), seed: int = 0,
+                 steps: int | None = None, help_text: str | None = None) -> None:
         super().__init__()
         from rltui.training.versus import parse_contender
 
         self.entry = get_entry(env_name)
-        self.sides = [parse_contender(s) for s in sides]
+        self.sides = [parse_contender(s) if isinstance(s, str) else s for s in sides]
+        if help_text:
+            self.HELP = help_text
         self.seed = seed
         self.steps = steps
         self.results: list = []
@@ -140,21 +142,24 @@ collects more reward per episode. That is the difference between off-policy and 
         self.results = results
         chart = self.query_one("#versus-chart", OverlayChart)
         chart.series = [(r.contender.label, r.returns) for r in results]
-        board = self._blank_board()
         for k, res in enumerate(results):
             tail = res.returns[-100:]
             mean = sum(tail) / len(tail) if tail else float("nan")
             self.query_one(f"#versus-label-{k}", Static).update(Text.assemble(
                 ("■ ", COLOURS[k]), (res.contender.label, "bold"),
-                f"  run {res.run_id} · last 100 episodes {mean:.1f} · greedy path {len(res.path) - 1} steps, "
-                f"return {res.greedy_return:g}"))
+                f"  run {res.run_id} · last 100 episodes {mean:.1f} · "
+                + (f"greedy path {len(res.path) - 1} steps, " if res.path else "greedy episode ")
+                + f"return {res.greedy_return:g}"))
+            board = self._blank_board(res.env) if res.path else None
             if board is not None:
                 self.query_one(f"#versus-board-{k}", BoardView).board = path_board(board, res.path, PATH_BG[k])
 
-    def _blank_board(self) -> Board | None:
+    def _blank_board(self, env_name: str) -> Board | None:
         from rltui.envs import make_env
 
-        env = make_env(self.entry.name)
+        if get_entry(env_name).kind != "grid":
+            return None
+        env = make_env(env_name)
         try:
             env.reset(seed=self.seed)
             return board_of(env)

@@ -94,6 +94,23 @@ def test_a_child_that_dies_ends_the_run_failed_in_the_callback_and_the_store():
         assert store.get_run(trainer.run_id)["status"] == "failed"
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_to_the_child_stops_the_run_and_saves(sig):
+    """SIGHUP is what the child gets when the app's terminal is closed: the run is kept."""
+    events = []
+    trainer = RemoteTrainer(_config(10**9), callback=events.append)
+    thread, out = _start(trainer)
+    _wait(lambda: trainer.run_id is not None and any(isinstance(e, Progress) and e.steps > 0 for e in events))
+    os.kill(trainer.pid, sig)
+    thread.join(60)
+    finished = out["finished"]
+    assert finished.status == "stopped" and finished.checkpoint
+    saved, header = load_checkpoint(finished.checkpoint, "FrozenLake4x4")
+    assert header["run_steps"] == finished.steps > 0
+    with RunStore.open(None) as store:
+        assert store.get_run(trainer.run_id)["status"] == "stopped"
+
+
 def test_the_learned_state_comes_over_on_request_while_training_goes_on():
     arrived = threading.Event()
     control = TrainerControl()

@@ -2,13 +2,14 @@
 
 import sqlite3
 import threading
+import time
 
 import pytest
 
 from rltui.errors import RltuiError
 from rltui.training.config import TrainConfig
 from rltui.training.paths import data_dir
-from rltui.training.store import DB_NAME, SCHEMA_VERSION, RunStore
+from rltui.training.store import DB_NAME, SCHEMA_VERSION, STALE_AFTER_S, RunStore
 
 
 @pytest.fixture
@@ -69,10 +70,50 @@ def test_a_batch_is_all_or_nothing(store):
     assert len(store.episodes(run_id)) == 1
 
 
-def test_a_run_whose_process_is_gone_reads_as_interrupted(store):
-    run_id = store.create_run({"env": "Taxi", "algo": "q", "seed": 0}, "cpu")
-    store._write("UPDATE runs SET pid = ? WHERE id = ?", (2**22 + 12345, run_id))
+def test_a_run_whose_heartbeat_stopped_reads_as_interrupted_whatever_its_pid(store):
+    run_id = store.create_run({"env": "Taxi", "algo": "q", "seed": 0}, "cpu", owner="me")
+    assert store.get_run(run_id)["status"] == "running"
+    # the PID is this live process (as after PID reuse), but the heartbeat is old: the run is gone
+    store._write("UPDATE runs SET heartbeat = ? WHERE id = ?", (time.time() - STALE_AFTER_S - 1, run_id))
     assert store.get_run(run_id)["status"] == "interrupted"
+    store.heartbeat(run_id, "someone else")  # another owner's beat does not count
+    assert store.get_run(run_id)["status"] == "interrupted"
+    store.heartbeat(run_id, "me")
+    assert store.get_run(run_id)["status"] == "running"
+    store.finish_run(run_id, "stopped", owner="someone else")  # only the owner ends it
+    assert store.get_run(run_id)["status"] == "running"
+    store.finish_run(run_id, "stopped", owner="me")
+    assert store.get_run(run_id)["status"] == "stopped"
+
+
+def test_a_store_without_the_status_columns_is_upgraded_in_place(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with RunStore(path) as store:
+        run_id = store.create_run({"env": "Taxi", "algo": "q", "seed": 0}, "cpu")
+        store.add_checkpoint(run_id, "/x.npz", 10)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE runs DROP COLUMN heartbeat")
+    db.execute("ALTER TABLE runs DROP COLUMN owner")
+    db.execute("ALTER TABLE checkpoints DROP COLUMN role")
+    db.execute("UPDATE runs SET pid = ?", (2**22 + 12345,))  # an old row: its process is gone
+    db.commit()
+    db.close()
+    with RunStore(path) as store:
+        assert store.get_run(run_id)["status"] == "interrupted"  # the PID rule, for rows without a heartbeat
+        assert store.latest_checkpoint(run_id) == "/x.npz"
+
+
+def test_one_checkpoint_row_per_file_and_the_best_apart(store):
+    run_id = store.create_run({"env": "Taxi", "algo": "q", "seed": 0}, "cpu")
+    for steps in (100, 200, 300):
+        store.add_checkpoint(run_id, "/r.npz", steps)
+    store.add_checkpoint(run_id, "/r-best.npz", 200, role="best")
+    rows = store.checkpoints(run_id)
+    assert [(r["path"], r["steps"], r["role"]) for r in rows] == [("/r.npz", 300, "last"), ("/r-best.npz", 200, "best")]
+    assert store.latest_checkpoint(run_id) == "/r.npz"
+    assert store.latest_checkpoint(run_id, role="best") == "/r-best.npz"
 
 
 def test_one_writer_thread_and_a_reader(store, tmp_path):

@@ -83,7 +83,20 @@ def _list(store, limit: int, env: str | None) -> int:
                       f"[{colour}]{run['status']}[/]", _compact(run["steps"]), _compact(run["episodes"]),
                       _duration(run).replace(" ", ""), last)
     console.print(table)
+    for run in runs:
+        if run["status"] == "interrupted":
+            console.print(f"run {run['id']} {interrupted_note(store, run['id'])}")
     return 0
+
+
+def interrupted_note(store, run_id: int) -> str:
+    """What an interrupted run left: "interrupted — last checkpoint at step N" and how to carry on."""
+    last = [c for c in store.checkpoints(run_id) if c.get("role", "last") == "last"]
+    if not last:
+        return "interrupted — no checkpoint was saved"
+    run = store.get_run(run_id)
+    return (f"interrupted — last checkpoint at step {last[-1]['steps']:,} "
+            f"(carry on: rltui train {run['env']} --resume {run_id})")
 
 
 def _show(store, run_id: int) -> int:
@@ -100,7 +113,8 @@ def _show(store, run_id: int) -> int:
     info.add_column("what", style="bold")
     info.add_column("value", overflow="fold")
     colour = _COLOURS.get(run["status"], "white")
-    info.add_row("status", f"[{colour}]{run['status']}[/]")
+    status = interrupted_note(store, run_id) if run["status"] == "interrupted" else run["status"]
+    info.add_row("status", f"[{colour}]{status}[/]")
     if run["error"]:
         info.add_row("error", run["error"])
     info.add_row("started", _when(run["started"]))
@@ -119,7 +133,8 @@ def _show(store, run_id: int) -> int:
         info.add_row("returns", f"first 100: {_mean(rets[:100]):.3f} · last {len(tail)}: {_mean(tail):.3f} · "
                      f"best {max(rets):.3f}")
     for ck in store.checkpoints(run_id)[-3:]:
-        info.add_row("checkpoint", f"{ck['path']} ({ck['steps']:,} steps)")
+        label = "best checkpoint" if ck.get("role") == "best" else "checkpoint"
+        info.add_row(label, f"{ck['path']} ({ck['steps']:,} steps)")
     console.print(info)
     evals = store.evaluations(run_id)
     if evals:

@@ -2,8 +2,13 @@
 
 The Trainer runs in a worker thread and reports through a callback that only stores the latest
 figures; this thread redraws the bar ten times a second, so training speed never waits on the
-terminal. The first Ctrl-C asks the Trainer to stop (it saves a checkpoint and records the run); a
-second one abandons it.
+terminal. The first Ctrl-C, SIGTERM or SIGHUP asks the Trainer to stop (it saves a checkpoint and
+records the run ``stopped``); a second Ctrl-C abandons it. SIGHUP (the terminal closed) also sends
+the output nowhere, so the save is not cut short by a write to a terminal that is gone.
+
+The run is checkpointed every minute of training by default (``--checkpoint-every``), so a run killed
+outright loses at most that; ``--resume`` takes a checkpoint or a run id, and carries an interrupted or
+stopped run on where its checkpoint left it (same run, same schedules).
 """
 
 from __future__ import annotations
@@ -36,13 +41,36 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-every", type=int, help="greedy evaluation every N steps (0: never)")
     p.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
     p.add_argument("--out", metavar="PATH", help="checkpoint path (default: in the data dir)")
-    p.add_argument("--resume", metavar="CHECKPOINT", help="continue training this checkpoint")
+    p.add_argument("--checkpoint-every", metavar="60s|STEPS", type=_checkpoint_every,
+                   help="save the checkpoint every so many seconds of training (60s, 5m) or env steps (5000), "
+                   "and at each evaluation; 0: only at the end (default 60s)")
+    p.add_argument("--resume", metavar="CHECKPOINT|RUN", help="continue training this checkpoint, or run RUN's "
+                   "latest; an interrupted or stopped run carries on where its checkpoint left it")
     p.add_argument("--demos", metavar="all|IDS", help="start from your kept play on this env: all, or human "
                    "episode ids like 3,5 (grid worlds and CartPole)")
     p.add_argument("--demo-passes", type=int, default=1, help="times the agent goes over the demos (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, just the summary")
     p.add_argument("--tensorboard", metavar="DIR", help="also log the run's curves as TensorBoard event files "
                    "under DIR, with SB3's tag names (share extra)")
+
+
+def _checkpoint_every(text: str) -> tuple[float, int]:
+    """``60s`` / ``5m`` -> (seconds, 0); ``5000`` -> (0, steps); ``0`` -> (0, 0): off."""
+    raw = text.strip().lower()
+    scale = {"s": 1.0, "m": 60.0, "h": 3600.0}.get(raw[-1:]) if raw else None
+    try:
+        if scale is not None:
+            seconds = float(raw[:-1]) * scale
+            if not 0 <= seconds < 1e9:
+                raise ValueError
+            return seconds, 0
+        steps = int(raw)
+        if not 0 <= steps < 2**62:
+            raise ValueError
+        return 0.0, steps
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes seconds like 60s or 5m, or env steps like 5000 (0: off), "
+                                         f"not {text!r}") from None
 
 
 class _Latest:
@@ -60,34 +88,103 @@ def run(args: argparse.Namespace) -> int:
     from rltui.envs.resolve import resolve_note
     from rltui.errors import RltuiError
     from rltui.training.config import TrainConfig, default_steps, parse_assignments
-    from rltui.training.events import EpisodeEnd, Evaluation, Finished, Progress, TrainerControl
     from rltui.training.store import RunStore
-    from rltui.training.trainer import Trainer
 
     entry = get_entry(args.env)
     note = resolve_note(args.env)
     if note:
         print(f"rltui: note: {note}", file=sys.stderr)
-    agent = None
+    agent = header = None
     algo = args.algo
-    if args.resume:
-        from rltui.training.checkpoints import load_checkpoint
+    store = RunStore.open(args.data_dir)
+    try:
+        continue_run = None
+        if args.resume:
+            from rltui.training.checkpoints import load_checkpoint
 
-        agent, header = load_checkpoint(args.resume, expected_env=entry.name)
-        if algo and algo != header["algo"]:
-            raise RltuiError(f"{args.resume} holds a {header['algo']} agent, not {algo}")
-        algo = header["algo"]
-    algo = algo or entry.default_algo
-    if algo not in entry.algos:
-        raise RltuiError(f"{entry.name} does not suit {algo}; try: {', '.join(entry.algos)}")
-    preset_file = getattr(args, "preset_file", None)
-    steps = args.steps if args.steps is not None else default_steps(entry.name, algo, args.preset,
-                                                                    preset_file=preset_file)
-    config = TrainConfig(
-        entry.name, algo, steps, seed=args.seed, preset=args.preset, hparams=parse_assignments(args.sets),
-        device=args.device, n_envs=args.n_envs, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-        out=args.out, env_overrides=parse_assignments(args.env_opts, "--env-opt"), episodes=args.episodes,
-        data_dir=args.data_dir, demos=args.demos, demo_passes=args.demo_passes, preset_file=preset_file)
+            path = _resume_path(args.resume, store)
+            agent, header = load_checkpoint(path, expected_env=entry.name)
+            if algo and algo != header["algo"]:
+                raise RltuiError(f"{path} holds a {header['algo']} agent, not {algo}")
+            algo = header["algo"]
+            continue_run = _continuable(store, path, header)
+        algo = algo or entry.default_algo
+        if algo not in entry.algos:
+            raise RltuiError(f"{entry.name} does not suit {algo}; try: {', '.join(entry.algos)}")
+        if continue_run is not None:
+            config = _continued_config(store.get_run(continue_run)["config"], args)
+        else:
+            preset_file = getattr(args, "preset_file", None)
+            steps = args.steps if args.steps is not None else default_steps(entry.name, algo, args.preset,
+                                                                            preset_file=preset_file)
+            config = TrainConfig(
+                entry.name, algo, steps, seed=args.seed, preset=args.preset, hparams=parse_assignments(args.sets),
+                device=args.device, n_envs=args.n_envs, eval_every=args.eval_every,
+                eval_episodes=args.eval_episodes, out=args.out,
+                env_overrides=parse_assignments(args.env_opts, "--env-opt"), episodes=args.episodes,
+                data_dir=args.data_dir, demos=args.demos, demo_passes=args.demo_passes, preset_file=preset_file)
+        if args.checkpoint_every is not None:
+            config.checkpoint_every_s, config.checkpoint_every = args.checkpoint_every
+        return _train(args, config, store, agent, header, continue_run)
+    finally:
+        store.close()
+
+
+def _resume_path(text: str, store) -> str:
+    """``--resume`` takes a checkpoint file, or a run id (its latest checkpoint)."""
+    import os
+
+    from rltui.errors import RltuiError
+
+    if text.isdigit() and not os.path.exists(text):
+        path = store.latest_checkpoint(int(text))
+        if path is None:
+            run = store.get_run(int(text))
+            raise RltuiError(f"run {text} has no checkpoint to resume" if run else f"no run {text} in {store.path}")
+        return path
+    return text
+
+
+def _continuable(store, path: str, header: dict) -> int | None:
+    """The run this checkpoint carries on, when it is that run's own (not its best) and the run ended
+    early (interrupted, stopped, failed); None: train it further as a new run."""
+    import os
+
+    run_id = header.get("run_id")
+    if not isinstance(run_id, int) or "run_steps" not in header or header.get("best"):
+        return None
+    run = store.get_run(run_id)
+    if run is None or run["status"] not in ("interrupted", "stopped", "failed"):
+        return None
+    if run["env"] != header["env"] or run["algo"] != header["algo"]:
+        return None
+    for ck in store.checkpoints(run_id):
+        try:
+            if ck["role"] == "last" and os.path.samefile(ck["path"], path):
+                return run_id
+        except OSError:
+            continue
+    return None
+
+
+def _continued_config(stored: dict, args):
+    """The interrupted run's own config (its budget, seed, schedules, file); ``--steps`` may extend it."""
+    import dataclasses
+
+    from rltui.training.config import TrainConfig
+
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in stored.items() if k in names})
+    config.data_dir = args.data_dir
+    if args.steps is not None:
+        config.steps = args.steps
+    return config
+
+
+def _train(args, config, store, agent, header, continue_run) -> int:
+    from rltui.training.events import EpisodeEnd, Evaluation, Finished, Progress, TrainerControl
+    from rltui.training.trainer import Trainer
+
     latest = _Latest()
     tensorboard = None
     if args.tensorboard:
@@ -108,9 +205,11 @@ def run(args: argparse.Namespace) -> int:
             latest.finished = event
 
     control = TrainerControl()
-    store = RunStore.open(args.data_dir)
     try:
-        trainer = Trainer(config, callback=callback, control=control, store=store, agent=agent)
+        trainer = Trainer(config, callback=callback, control=control, store=store, agent=agent,
+                          continue_run=continue_run, header=header)
+        if continue_run is not None:
+            print(f"continuing run {continue_run} from step {trainer.steps:,} of {config.steps:,}", file=sys.stderr)
         result: list[Any] = []
         done = threading.Event()
 
@@ -120,10 +219,14 @@ def run(args: argparse.Namespace) -> int:
             finally:
                 done.set()
 
-        worker = threading.Thread(target=work, name="rltui-train", daemon=True)
-        worker.start()
-        _watch(done, control, latest, config, quiet=args.quiet)
-        worker.join()
+        signals = _StopSignals(control)
+        try:
+            worker = threading.Thread(target=work, name="rltui-train", daemon=True)
+            worker.start()
+            _watch(done, control, latest, config, quiet=args.quiet, signals=signals)
+            worker.join()
+        finally:
+            signals.restore()
         finished = result[0] if result else latest.finished
         _summary(trainer, finished, latest, store)
         if tensorboard is not None and tensorboard.log_dir is not None:
@@ -134,11 +237,58 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if tensorboard is not None:
             tensorboard.close()
-        store.close()
     return 0 if finished is not None and finished.status != "failed" else 1
 
 
-def _watch(done: threading.Event, control, latest: _Latest, config, quiet: bool) -> None:
+class _StopSignals:
+    """SIGTERM and SIGHUP stop the run as the first Ctrl-C does (saved, recorded ``stopped``); a
+    background job whose SIGINT is ignored can so be stopped cleanly. After SIGHUP the terminal is
+    gone: stdout and stderr go to /dev/null so no write fails while the run saves."""
+
+    def __init__(self, control) -> None:
+        import signal
+
+        self.control = control
+        self.received: int | None = None
+        self.hung_up = False
+        self._old: dict[int, Any] = {}
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                try:
+                    self._old[sig] = signal.signal(sig, self._handle)
+                except ValueError:  # not the main thread (tests calling main() from a thread)
+                    pass
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        import os
+        import signal
+
+        if signum == getattr(signal, "SIGHUP", None) and not self.hung_up:
+            self.hung_up = True
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+            except OSError:
+                pass
+        self.received = signum
+        self.control.stop()
+
+    def restore(self) -> None:
+        import signal
+
+        for sig, old in self._old.items():
+            try:
+                signal.signal(sig, old)
+            except (ValueError, TypeError):
+                pass
+
+
+
+
+def _watch(done: threading.Event, control, latest: _Latest, config, quiet: bool, signals=None) -> None:
     """Redraw the bar until the worker ends; Ctrl-C once stops cleanly, twice abandons.
 
     It waits with ``Event.wait`` rather than ``Thread.join``: a join interrupted by Ctrl-C can leave the
@@ -165,6 +315,7 @@ def _watch(done: threading.Event, control, latest: _Latest, config, quiet: bool)
         total = short(config.steps)
         task = bar.add_task(f"{config.algo} on {config.env}", total=config.steps, figures="", steps=f"0/{total}")
         stopping = False
+        told = False
         while not done.is_set():
             try:
                 done.wait(0.1)
@@ -174,6 +325,10 @@ def _watch(done: threading.Event, control, latest: _Latest, config, quiet: bool)
                 stopping = True
                 control.stop()
                 console.print("[yellow]stopping: saving the checkpoint (Ctrl-C again to abandon)[/]")
+            if signals is not None and signals.received is not None and not told:
+                told = stopping = True
+                if not signals.hung_up:
+                    console.print("[yellow]stopping on a signal: saving the checkpoint[/]")
             p = latest.progress
             if p is not None:
                 bar.update(task, completed=min(p.steps, config.steps), figures=_figures(p, latest),
@@ -227,6 +382,9 @@ def _summary(trainer, finished, latest: _Latest, store) -> None:
     table.add_row("hyperparameters", ", ".join(f"{k}={v}" for k, v in sorted(trainer.hparams.items())))
     if finished is not None and finished.checkpoint:
         table.add_row("checkpoint", finished.checkpoint)
+    if finished is not None and finished.best_checkpoint:
+        best = f" (eval {trainer.best_mean:.3f})" if trainer.best_mean is not None else ""
+        table.add_row("best checkpoint", finished.best_checkpoint + best)
     if store.path is not None:
         table.add_row("run store", str(store.path))
     Console().print(table)

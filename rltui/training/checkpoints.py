@@ -13,11 +13,14 @@ the agent from a fresh training env of that name, so a checkpoint is checked aga
 *now* (a changed map size is an error, not a shape mismatch traceback).
 
 Writes are atomic: a temp file in the same folder, flushed and fsynced, then ``os.replace``; a process
-killed mid-write leaves the previous checkpoint intact and at worst a stray ``.tmp`` file.
+killed mid-write leaves the previous checkpoint intact and at worst a stray ``.tmp`` file, which the
+next save of that file removes. A run keeps one file, rewritten in place at each save (plus ``…-best``
+for its best evaluation); a state that is not finite is never written.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -79,14 +82,55 @@ def make_header(agent: Agent, env_name: str, env_kwargs: dict[str, Any] | None, 
     }
 
 
-def _atomic_write(path: Path, write) -> Path:
+class NonFiniteState(RltuiError):
+    """The agent's weights or table hold NaN or inf: such a state is never written over a good one."""
+
+
+def _default_mode() -> int:
+    """The mode a new file gets under this process's umask (a temp file from mkstemp is 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_MODE = _default_mode()
+
+
+def _tmp_prefix(path: Path) -> str:
+    """The temp name's prefix: the file's own name, cut so the temp name stays within the name limit."""
+    return f".{path.name[:200]}."
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete this file's temp files left by an interrupted save (a run is its file's only writer, and
+    its saves run one at a time; the folder's other files are untouched)."""
+    import glob
+
+    for tmp in glob.glob(os.path.join(glob.escape(str(path.parent)), glob.escape(_tmp_prefix(path)) + "*.tmp")):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _write_error(path: Path, exc: OSError) -> RltuiError:
+    if exc.errno == errno.ENOSPC or "No space left" in str(exc):
+        return RltuiError(f"no space left on device: cannot write checkpoint {path} (the previous save is kept)")
+    return RltuiError(f"cannot write checkpoint {path}: {exc.strerror or exc}")
+
+
+def _atomic_write(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temp file in the same folder, fsynced, then renamed over it:
+    a save killed or out of space at any moment leaves the previous file as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            write(fh)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _MODE)  # as any other file the user makes here, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -109,33 +153,91 @@ def default_suffix(agent: Agent) -> str:
     return ".pt" if agent.neural else ".npz"
 
 
-def save_checkpoint(path: str | os.PathLike[str], agent: Agent, header: dict[str, Any]) -> Path:
-    """Write ``agent`` with ``header`` atomically; the suffix follows the agent's kind (.npz / .pt)."""
+def checkpoint_file(path: str | os.PathLike[str], agent: Agent) -> Path:
+    """The file a save to ``path`` writes: the suffix follows the agent's kind (.npz / .pt)."""
     path = Path(path)
     suffix = default_suffix(agent)
     if path.suffix != suffix:
         path = path.with_name(path.name + suffix) if path.suffix not in (".npz", ".pt") else path.with_suffix(suffix)
+    return path
+
+
+def best_path(path: str | os.PathLike[str]) -> Path:
+    """Where the best evaluation's agent goes, beside the run's checkpoint: ``x.pt`` -> ``x-best.pt``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}-best{path.suffix}")
+
+
+def check_destination(path: Path, what: str = "the checkpoint") -> None:
+    """One-line errors now for a checkpoint that could not be written later: a folder in the way, a
+    name over the file system's limit, a folder that cannot be made or written (read-only, immutable,
+    no permission). Missing parent folders are created, as a user giving the path means."""
+    if os.path.isdir(path):
+        raise RltuiError(f"{what} {path} is a folder; give a file name, e.g. {path / 'agent'}")
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise RltuiError(f"cannot write {what} {path}: {parent} is a file, not a folder") from None
+    except OSError as exc:
+        raise RltuiError(f"cannot create the folder {parent} for {what}: {exc.strerror or exc}") from None
+    try:
+        limit = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = 255
+    longest = best_path(path).name
+    if len(longest.encode()) > limit:
+        raise RltuiError(f"{what} name is too long: {len(longest.encode())} bytes with '-best', the file "
+                         f"system allows {limit}")
+    try:  # the only sure test of a folder: write a file in it
+        fd, probe = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=".tmp", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise RltuiError(f"cannot write {what} in {parent}: {exc.strerror or exc}") from None
+
+
+def _all_finite(value: Any) -> bool:
+    """True when every float array or tensor in ``value`` (dicts and lists of them) is finite."""
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_all_finite(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return not np.issubdtype(value.dtype, np.floating) or bool(np.isfinite(value).all())
+    if hasattr(value, "is_floating_point") and hasattr(value, "isfinite"):
+        return not value.is_floating_point() or bool(value.isfinite().all())
+    if isinstance(value, float):
+        return np.isfinite(value)
+    return True
+
+
+def save_checkpoint(path: str | os.PathLike[str], agent: Agent, header: dict[str, Any]) -> Path:
+    """Write ``agent`` with ``header`` atomically; the suffix follows the agent's kind (.npz / .pt).
+
+    A state whose learned values (Q-table, network weights) are not finite raises
+    :class:`NonFiniteState` and writes nothing; a full disk is a one-line error naming the file."""
+    path = checkpoint_file(path, agent)
     header = {**header, "format": FORMAT, "version": VERSION, "kind": "neural" if agent.neural else "tabular"}
+    state = agent.state_dict()
+    learned = {k: v for k, v in state.items() if k != "optimizer"}
+    if not _all_finite(learned):
+        raise NonFiniteState("the weights" if agent.neural else "the Q-table")
+    buffer = io.BytesIO()  # built in memory, then one write: a full disk fails in the write, not in torch
     if agent.neural:
         import torch
 
-        def write(fh) -> None:
-            torch.save({"header": header, "state_dict": agent.state_dict()}, fh)
+        torch.save({"header": header, "state_dict": state}, buffer)
     else:
-        state = agent.state_dict()
         if "q" not in state:
             raise RltuiError(f"{agent.algo}: a tabular agent's state must hold the array 'q'")
         arrays = {k: np.asarray(v) for k, v in state.items()}
         arrays["header"] = np.array(json.dumps(header))
-
-        def write(fh) -> None:
-            buffer = io.BytesIO()  # np.savez seeks; build in memory, then one write
-            np.savez(buffer, **arrays)
-            fh.write(buffer.getvalue())
+        np.savez(buffer, **arrays)
     try:
-        return _atomic_write(path, write)
+        return _atomic_write(path, buffer.getvalue())
     except OSError as exc:
-        raise RltuiError(f"cannot write checkpoint {path}: {exc.strerror or exc}") from exc
+        raise _write_error(path, exc) from None
 
 
 # -- loading: a checkpoint may come from anywhere, so nothing in it is trusted ------------------------

@@ -24,6 +24,7 @@ else:  # pragma: no cover - Python 3.10
 
 TABULAR_ALGOS = ("q", "sarsa", "vi")
 VECTOR_MODES = ("async", "sync")
+CHECKPOINT_EVERY_S = 60.0  # periodic checkpoints by default: a killed run loses at most this much training
 
 
 @dataclass
@@ -46,7 +47,8 @@ class TrainConfig:
     env_overrides: dict[str, Any] = field(default_factory=dict)
     episodes: int | None = None
     eval_seed: int = 1_000_000  # evaluation episode i uses seed eval_seed + i, the same at every evaluation
-    checkpoint_every: int | None = None
+    checkpoint_every: int | None = None  # steps between periodic checkpoints
+    checkpoint_every_s: float | None = None  # seconds of training between them (default 60; 0: not by time)
     data_dir: str | None = None
     vector: str = "async"  # n_envs > 1: AsyncVectorEnv (processes) or SyncVectorEnv (one thread)
     demos: str | None = None  # "all" or human episode ids "3,5": start from a person's kept play
@@ -71,6 +73,8 @@ class TrainConfig:
         self.eval_seed = validation.seed("eval_seed", self.eval_seed, count=int(self.eval_episodes or 1))
         if isinstance(self.checkpoint_every, (int, float)) and self.checkpoint_every < 0:
             raise RltuiError(f"checkpoint_every must not be negative, not {self.checkpoint_every}")
+        if self.checkpoint_every_s is not None:
+            self.checkpoint_every_s = validation.number("checkpoint_every_s", self.checkpoint_every_s, 0, 1e9)
         validation.finite_options("env option", self.env_overrides)
         if self.vector not in VECTOR_MODES:
             raise RltuiError(f"vector must be one of {', '.join(VECTOR_MODES)}, not {self.vector!r}")
@@ -83,11 +87,12 @@ class TrainConfig:
         return asdict(self)
 
 
-def train_settings(config: TrainConfig) -> dict[str, int]:
+def train_settings(config: TrainConfig) -> dict[str, Any]:
     """The trainer settings in effect: the preset's ``train`` table under the config's explicit values."""
-    settings = {"eval_every": 0, "eval_episodes": 100, "checkpoint_every": 0}
+    settings: dict[str, Any] = {"eval_every": 0, "eval_episodes": 100, "checkpoint_every": 0,
+                                "checkpoint_every_s": CHECKPOINT_EVERY_S}
     settings.update(presets.resolve(config.algo, config.env, config.preset, config.preset_file).train)
-    for key in ("eval_every", "eval_episodes", "checkpoint_every"):
+    for key in ("eval_every", "eval_episodes", "checkpoint_every", "checkpoint_every_s"):
         value = getattr(config, key)
         if value is not None:
             settings[key] = value

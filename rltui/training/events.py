@@ -60,6 +60,7 @@ class Evaluation:
 class Checkpointed:
     steps: int
     path: str
+    best: bool = False  # the best evaluation's checkpoint (``…-best``), not the run's latest
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class Finished:
     elapsed_s: float
     checkpoint: str | None = None
     error: str | None = None
+    best_checkpoint: str | None = None  # the agent of the best evaluation, when there was one
 
 
 Event = Progress | EpisodeEnd | QSnapshot | Evaluation | Checkpointed | StepTaken | Finished

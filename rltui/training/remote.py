@@ -345,10 +345,22 @@ def _quiet_child(data_dir: str | None) -> None:
     os.dup2(target.fileno(), 2)
 
 
+def _stop_on_signals(control: TrainerControl) -> None:
+    """SIGTERM and SIGHUP stop the run as ``x`` does: it saves and is recorded ``stopped``. SIGHUP
+    comes when the app's terminal is closed (it goes to the whole process group): the run is kept."""
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            signal.signal(sig, lambda signum, frame: control.stop())
+
+
 def _child_main(conn, config: TrainConfig, loaded: bytes | None, setup: Callable[[], None] | None) -> None:
     """The child process: build the Trainer, say it is ready, run it, send the final state and end."""
     _quiet_child(config.data_dir)
     control = TrainerControl()
+    _stop_on_signals(control)
     outbox = _Outbox(conn, control)
     threading.Thread(target=_listen, args=(conn, control, outbox), name="rltui-commands", daemon=True).start()
     try:

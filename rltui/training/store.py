@@ -11,7 +11,12 @@ Why it is shaped this way:
 * One connection guarded by a lock (``check_same_thread=False``): one writer thread and any number of
   reader threads may share a store object; other processes open their own.
 * ``PRAGMA user_version`` carries the schema version; tables are created with ``IF NOT EXISTS`` so an
-  older file is upgraded in place and a newer one is refused with a one-line error.
+  older file is upgraded in place and a newer one is refused with a one-line error. Columns added later
+  (:func:`_upgrade`, :data:`_ADDED_COLUMNS`) are added in place to a file that lacks them.
+* A run's status is stored, never guessed from a PID alone (PIDs are reused): a running Trainer writes
+  a heartbeat every few seconds under its owner token, and a ``running`` run whose heartbeat is older
+  than :data:`STALE_AFTER_S` reads as ``interrupted`` (killed, or the machine stopped); so does one
+  whose process is gone already (a PID check alone would show a dead run running after PID reuse).
 """
 
 from __future__ import annotations
@@ -118,6 +123,17 @@ CREATE INDEX IF NOT EXISTS human_env ON human_episodes(env);
 """
 
 
+#: Columns added after a table's first release: (table, column, type), added in place when missing.
+_ADDED_COLUMNS = (
+    ("runs", "heartbeat", "REAL"),  # last sign of life of a running run (time.time())
+    ("runs", "owner", "TEXT"),  # token of the process that runs it: only it may beat or finish it
+    ("checkpoints", "role", "TEXT"),  # 'last' (the run's checkpoint) or 'best' (its best evaluation)
+)
+
+HEARTBEAT_EVERY_S = 5.0
+STALE_AFTER_S = 60.0  # a running run silent this long is interrupted (12 missed beats)
+
+
 def _pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -130,6 +146,16 @@ def _pid_alive(pid: int | None) -> bool:
     except (PermissionError, OSError):
         return True
     return True
+
+
+def _stale(heartbeat: float | None) -> bool:
+    return heartbeat is None or time.time() - float(heartbeat) > STALE_AFTER_S
+
+
+def _gone(row: dict[str, Any]) -> bool:
+    """A ``running`` row whose heartbeat stopped (a reused PID cannot fake that), or whose process is
+    gone right now."""
+    return _stale(row.get("heartbeat")) or not _pid_alive(row.get("pid"))
 
 
 class RunStore:
@@ -210,16 +236,44 @@ class RunStore:
                     db.execute(sql, params)
 
     # -- runs ---------------------------------------------------------------------------------------
-    def create_run(self, config: Any, device: str, hparams: dict[str, Any] | None = None) -> int:
-        """A new run in status ``running``; ``config`` is a TrainConfig (or a dict with env/algo/seed)."""
+    def create_run(self, config: Any, device: str, hparams: dict[str, Any] | None = None,
+                   owner: str | None = None) -> int:
+        """A new run in status ``running``; ``config`` is a TrainConfig (or a dict with env/algo/seed).
+        ``owner`` is the token the run's heartbeats and end are written under."""
         cfg = asdict(config) if is_dataclass(config) else dict(config)
+        now = time.time()
         cur = self._write(
-            "INSERT INTO runs (env, algo, config, hparams, seed, device, status, started, pid) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            "INSERT INTO runs (env, algo, config, hparams, seed, device, status, started, pid, heartbeat, owner) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
             (cfg["env"], cfg["algo"], json.dumps(cfg, default=str), json.dumps(hparams or cfg.get("hparams", {}),
-             default=str), cfg.get("seed"), device, time.time(), os.getpid()),
+             default=str), cfg.get("seed"), device, now, os.getpid(), now, owner),
         )
         return int(cur.lastrowid)
+
+    def heartbeat(self, run_id: int, owner: str | None) -> None:
+        """The run is alive (written by its Trainer every :data:`HEARTBEAT_EVERY_S`)."""
+        self._write("UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running' AND owner IS ?",
+                    (time.time(), run_id, owner))
+
+    def claim_run(self, run_id: int, owner: str, *, steps: int, episodes: int) -> None:
+        """Carry on run ``run_id`` from its checkpoint at ``steps`` / ``episodes``: what it recorded after
+        that point is dropped (it is trained again), and it is ``running`` again under ``owner``."""
+        with self._tx() as db:
+            row = db.execute("SELECT status, heartbeat, pid FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise RltuiError(f"no run {run_id} in {self.path}")
+            if row["status"] == "running" and not _gone(dict(row)):
+                raise RltuiError(f"run {run_id} is still running; stop it first")
+            db.execute("DELETE FROM episodes WHERE run_id = ? AND idx >= ?", (run_id, episodes))
+            db.execute("DELETE FROM evaluations WHERE run_id = ? AND steps > ?", (run_id, steps))
+            db.execute("UPDATE runs SET status = 'running', error = NULL, ended = NULL, steps = ?, episodes = ?, "
+                       "pid = ?, heartbeat = ?, owner = ? WHERE id = ?",
+                       (steps, episodes, os.getpid(), time.time(), owner, run_id))
+
+    def best_evaluation(self, run_id: int) -> float | None:
+        """The best greedy evaluation mean of a run so far (None: none yet)."""
+        rows = self._rows("SELECT MAX(mean) AS best FROM evaluations WHERE run_id = ?", (run_id,))
+        return rows[0]["best"] if rows else None
 
     def add_episodes(self, run_id: int, rows: Sequence[tuple[Any, ...]], steps: int | None = None) -> None:
         """Record episodes ``(index, total steps at its end, return, length[, wall time at its end])`` in one
@@ -234,8 +288,8 @@ class RunStore:
             statements.append(("INSERT OR REPLACE INTO episodes (run_id, idx, steps, ret, length, wall) "
                                "VALUES (?, ?, ?, ?, ?, ?)", values, True))
         last_episode = int(rows[-1][0]) + 1 if rows else None
-        statements.append(("UPDATE runs SET steps = COALESCE(?, steps), episodes = COALESCE(?, episodes) WHERE id = ?",
-                           (steps, last_episode, run_id), False))
+        statements.append(("UPDATE runs SET steps = COALESCE(?, steps), episodes = COALESCE(?, episodes), "
+                           "heartbeat = ? WHERE id = ?", (steps, last_episode, time.time(), run_id), False))
         self._transaction(statements)
 
     def add_evaluation(self, run_id: int, steps: int, mean: float, std: float, episodes: int,
@@ -245,21 +299,32 @@ class RunStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, steps, mean, std, episodes, success_rate, time.time()))
         return int(cur.lastrowid)
 
-    def add_checkpoint(self, run_id: int, path: str, steps: int) -> int:
-        cur = self._write("INSERT INTO checkpoints (run_id, path, steps, created) VALUES (?, ?, ?, ?)",
-                          (run_id, str(path), steps, time.time()))
-        return int(cur.lastrowid)
+    def add_checkpoint(self, run_id: int, path: str, steps: int, role: str = "last") -> int:
+        """Record a save of ``path``: one row per file, updated in place when the file is saved again."""
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute("SELECT id FROM checkpoints WHERE run_id = ? AND path = ? ORDER BY id DESC LIMIT 1",
+                             (run_id, str(path))).fetchone()
+            if row is not None:
+                db.execute("UPDATE checkpoints SET steps = ?, created = ?, role = ? WHERE id = ?",
+                           (steps, now, role, row["id"]))
+                return int(row["id"])
+            cur = db.execute("INSERT INTO checkpoints (run_id, path, steps, created, role) VALUES (?, ?, ?, ?, ?)",
+                             (run_id, str(path), steps, now, role))
+            return int(cur.lastrowid)
 
     def finish_run(self, run_id: int, status: str, error: str | None = None, *, steps: int | None = None,
-                   episodes: int | None = None) -> None:
+                   episodes: int | None = None, owner: str | None = None) -> None:
+        """Record how a run ended; with ``owner``, only if the run is still that owner's (a run another
+        process has since carried on is not marked by the one that lost it)."""
         self._write("UPDATE runs SET status = ?, error = ?, ended = ?, steps = COALESCE(?, steps), "
-                    "episodes = COALESCE(?, episodes) WHERE id = ?",
-                    (status, error, time.time(), steps, episodes, run_id))
+                    "episodes = COALESCE(?, episodes) WHERE id = ? AND (? IS NULL OR owner IS NULL OR owner = ?)",
+                    (status, error, time.time(), steps, episodes, run_id, owner, owner))
 
     def _decorate(self, row: dict[str, Any]) -> dict[str, Any]:
         row["config"] = json.loads(row["config"])
         row["hparams"] = json.loads(row["hparams"])
-        if row["status"] == "running" and not _pid_alive(row.get("pid")):
+        if row["status"] == "running" and _gone(row):
             row["status"] = "interrupted"  # its process is gone: killed, or the machine stopped
         return row
 
@@ -286,10 +351,13 @@ class RunStore:
                           "WHERE run_id = ? ORDER BY id", (run_id,))
 
     def checkpoints(self, run_id: int) -> list[dict[str, Any]]:
-        return self._rows("SELECT path, steps, created FROM checkpoints WHERE run_id = ? ORDER BY id", (run_id,))
+        return self._rows("SELECT path, steps, created, COALESCE(role, 'last') AS role FROM checkpoints "
+                          "WHERE run_id = ? ORDER BY id", (run_id,))
 
-    def latest_checkpoint(self, run_id: int) -> str | None:
-        rows = self._rows("SELECT path FROM checkpoints WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,))
+    def latest_checkpoint(self, run_id: int, role: str = "last") -> str | None:
+        """The run's checkpoint (``role="best"``: its best evaluation's), or None."""
+        rows = self._rows("SELECT path FROM checkpoints WHERE run_id = ? AND COALESCE(role, 'last') = ? "
+                          "ORDER BY created DESC, id DESC LIMIT 1", (run_id, role))
         return rows[0]["path"] if rows else None
 
     # -- human play ---------------------------------------------------------------------------------
@@ -404,6 +472,14 @@ def _upgrade(db: sqlite3.Connection) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(episodes)")}
     if "wall" not in columns:
         db.execute("ALTER TABLE episodes ADD COLUMN wall REAL")
+    for table, column, kind in _ADDED_COLUMNS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            try:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            except sqlite3.OperationalError as exc:  # another process added it just now
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 def _finite(value: Any) -> float | None:

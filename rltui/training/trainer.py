@@ -1,26 +1,38 @@
 """The Trainer: one env, one agent, a step budget, events out and commands in; no UI anywhere.
 
-It runs in the calling thread (the faces put it in a worker thread). The loop is built for speed,
-because a tabular agent on FrozenLake must train at about the raw env's random-policy speed:
+It runs in the calling thread (the faces put it in a worker thread or a child process). There is one
+loop (:meth:`Trainer._loop`), built for speed, because a tabular agent on FrozenLake must train at about
+the raw env's random-policy speed:
 
-* the hot loop is a plain ``for`` over a *chunk* of steps with everything bound to locals; per step it
-  calls ``agent.act``, ``env.step``, ``agent.observe`` and adds two numbers, nothing else;
+* the steps themselves run in *chunks*: a plain ``for`` over n steps with everything bound to locals
+  (:class:`_SingleEnvSteps`, :class:`_VectorEnvSteps`); per step it calls ``agent.act``, ``env.step``,
+  ``agent.observe`` and adds two numbers, nothing else;
 * the clock is read once per chunk, and the chunk size adapts so a chunk lasts ~20 ms of wall clock
-  whatever the step rate (a pixel DQN step and a FrozenLake step differ by 1000×); everything periodic
-  (Progress ~10/s, Q snapshots ≤ 4/s, episode flushes ~1/s, control polling) happens between chunks;
-* episode rows are buffered and written to the store in one transaction about once a second.
+  whatever the step rate (a pixel DQN step and a FrozenLake step differ by 1000×);
+* everything periodic is a small :class:`Job` the loop calls between chunks when its :class:`Every`
+  says it is due (as Stable-Baselines3's callbacks are objects its loop calls): progress (~10/s), Q
+  snapshots (≤ 4/s), episode flushes to the store (~1/s), greedy evaluations (every N steps, keeping
+  the best agent in ``…-best``) and checkpoints (every N seconds of training or N steps, and at each
+  evaluation: one file per run, rewritten in place). Control commands are polled there too.
 
 Stopping: the callback returning :data:`~rltui.training.events.STOP`, ``control.stop()``, the budget,
-or KeyboardInterrupt when run on the main thread. Every way out saves a final checkpoint (except a
-crash, which records the error instead) and sends :class:`~rltui.training.events.Finished` last.
+or KeyboardInterrupt when run on the main thread. Every way out saves a final checkpoint, except a
+crash (recorded with its error) and a divergence (loss or weights not finite: the run ends ``failed``
+and the last good checkpoint is kept, never overwritten with NaN weights). :class:`Finished` comes last.
+While it runs, a heartbeat in the store says the run is alive (see :mod:`rltui.training.store`).
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import math
+import os
+import threading
 import time
 import traceback
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +40,14 @@ from rltui.agents import make_agent
 from rltui.agents.base import Agent
 from rltui.envs import get_entry, make_training_env
 from rltui.errors import RltuiError
-from rltui.training.checkpoints import default_suffix, make_header, save_checkpoint
+from rltui.training.checkpoints import (
+    NonFiniteState,
+    best_path,
+    check_destination,
+    checkpoint_file,
+    make_header,
+    save_checkpoint,
+)
 from rltui.training.config import TABULAR_ALGOS, TrainConfig, env_options, resolve_hparams, train_settings
 from rltui.training.evaluation import build_eval_env, evaluate
 from rltui.training.events import (
@@ -45,7 +64,7 @@ from rltui.training.events import (
     TrainerControl,
 )
 from rltui.training.paths import checkpoints_dir, logs_dir
-from rltui.training.store import RunStore
+from rltui.training.store import HEARTBEAT_EVERY_S, RunStore
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +79,170 @@ class _Stop(Exception):
     """Internal: leave the loop now (callback said STOP or control.stop())."""
 
 
+class Diverged(Exception):
+    """Internal: the loss or the weights are no longer finite numbers."""
+
+    def __init__(self, steps: int, what: str) -> None:
+        super().__init__(f"diverged at step {steps:,} ({what} is not a finite number)")
+
+
+@dataclass
+class Every:
+    """When a periodic job is next due: every ``seconds`` of training time and/or every ``steps`` env
+    steps (0: not by that measure; both 0: never)."""
+
+    seconds: float = 0.0
+    steps: int = 0
+    next_time: float = math.inf
+    next_step: int | None = None
+
+    def arm(self, t: float, step: int) -> None:
+        """Schedule the next time from now (``t`` training seconds, ``step`` steps done)."""
+        self.next_time = t + self.seconds if self.seconds > 0 else math.inf
+        self.next_step = (step // self.steps + 1) * self.steps if self.steps > 0 else None
+
+    def due(self, t: float, step: int) -> bool:
+        return t >= self.next_time or (self.next_step is not None and step >= self.next_step)
+
+    def steps_left(self, step: int) -> int | None:
+        """Steps until a step-scheduled job is due (the loop cuts its chunk there); None: not by steps."""
+        return None if self.next_step is None else self.next_step - step
+
+
+class Job:
+    """One piece of periodic work the loop runs between chunks when :attr:`every` says so."""
+
+    every: Every
+
+    def start(self, trainer: Trainer, t: float) -> None:
+        self.every.arm(t, trainer.steps)
+
+    def run(self, trainer: Trainer, t: float) -> None:
+        raise NotImplementedError
+
+
+class ReportProgress(Job):
+    """Progress events (and the divergence check on the agent's loss, which they read anyway)."""
+
+    def __init__(self) -> None:
+        self.every = Every(seconds=PROGRESS_EVERY_S)
+        self.last_t, self.last_steps = 0.0, 0
+
+    def start(self, trainer: Trainer, t: float) -> None:
+        super().start(trainer, t)
+        self.every.next_time = t  # the first report after the first chunk
+        self.last_t, self.last_steps = t, trainer.steps
+
+    def run(self, trainer: Trainer, t: float) -> None:
+        span = t - self.last_t
+        rate = (trainer.steps - self.last_steps) / span if span > 0 else 0.0
+        self.last_t, self.last_steps = t, trainer.steps
+        trainer._progress(t, rate, check=True)
+        self.every.arm(t, trainer.steps)
+
+
+class SendQSnapshot(Job):
+    """Copies of the Q-table for the faces' panels; switches itself off for agents without one."""
+
+    def __init__(self) -> None:
+        self.every = Every(seconds=SNAPSHOT_EVERY_S)
+
+    def start(self, trainer: Trainer, t: float) -> None:
+        super().start(trainer, t)
+        self.every.next_time = t
+
+    def run(self, trainer: Trainer, t: float) -> None:
+        q = trainer.agent.q_values()
+        if q is None:
+            self.every = Every()
+            return
+        if not _finite_array(q):
+            raise Diverged(trainer.steps, "the Q-table")
+        trainer._emit(QSnapshot(trainer.steps, q))
+        self.every.arm(t, trainer.steps)
+
+
+class FlushEpisodes(Job):
+    """Buffered episode rows to the store, in one transaction about once a second."""
+
+    def __init__(self) -> None:
+        self.every = Every(seconds=FLUSH_EVERY_S)
+
+    def run(self, trainer: Trainer, t: float) -> None:
+        trainer._flush()
+        self.every.arm(t, trainer.steps)
+
+
+class SaveCheckpoint(Job):
+    """The run's checkpoint, rewritten every N seconds of training or N steps (the final save is
+    :meth:`Trainer._finish`'s, so none is written when the budget is spent)."""
+
+    def __init__(self, seconds: float, steps: int) -> None:
+        self.every = Every(seconds=seconds, steps=steps)
+
+    @property
+    def active(self) -> bool:
+        return self.every.seconds > 0 or self.every.steps > 0
+
+    def run(self, trainer: Trainer, t: float) -> None:
+        if trainer._budget_left() > 0:
+            trainer.save_checkpoint()
+        self.every.arm(t, trainer.steps)
+
+
+class Evaluate(Job):
+    """Greedy evaluation every N steps; a new best is saved as ``…-best``, and (when periodic
+    checkpoints are on) the run's checkpoint is saved too, restarting the checkpoint clock."""
+
+    def __init__(self, steps: int, checkpoint: SaveCheckpoint) -> None:
+        self.every = Every(steps=steps)
+        self.checkpoint = checkpoint
+
+    def run(self, trainer: Trainer, t: float) -> None:
+        result = trainer.evaluate_now()
+        if trainer.best_mean is None or result.mean > trainer.best_mean:
+            trainer.best_mean = result.mean
+            trainer.save_checkpoint(best=True)
+        if self.checkpoint.active and trainer._budget_left() > 0:
+            trainer.save_checkpoint()
+            self.checkpoint.every.arm(t, trainer.steps)
+        self.every.arm(t, trainer.steps)
+
+
+class _Heartbeat:
+    """A thread that tells the store every few seconds that the run is alive, whatever the loop is
+    doing (a long evaluation, a pause): a run whose heartbeat stops reads as interrupted."""
+
+    def __init__(self, store: RunStore, run_id: int, owner: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, args=(store, run_id, owner), name="rltui-heartbeat",
+                                        daemon=True)
+        self._thread.start()
+
+    def _beat(self, store: RunStore, run_id: int, owner: str) -> None:
+        while not self._stop.wait(HEARTBEAT_EVERY_S):
+            try:
+                store.heartbeat(run_id, owner)
+            except Exception:  # noqa: BLE001 - a busy or full store: the next beat tries again
+                log.debug("heartbeat failed", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 class Trainer:
     """Train ``config.algo`` on ``config.env``; see the module docstring.
 
-    Construction builds the env and the agent and checks the config: bad input raises a one-line
-    :class:`RltuiError` here, before any thread starts. :meth:`run` then never raises for training
-    errors: a crash becomes ``Finished(status="failed", error=...)``, is recorded in the store, and the
-    traceback goes to ``<data dir>/logs/run-<id>.log``.
+    Construction builds the env and the agent and checks the config and the checkpoint's destination:
+    bad input raises a one-line :class:`RltuiError` here, before any thread starts. :meth:`run` then
+    never raises for training errors: a crash becomes ``Finished(status="failed", error=...)``, is
+    recorded in the store, and the traceback goes to ``<data dir>/logs/run-<id>.log``.
 
     ``store=None`` opens the default run store (``config.data_dir`` > ``$RLTUI_DATA`` > user data dir).
     ``agent`` continues training a loaded checkpoint (it keeps its own hyperparameters and schedule).
+    ``continue_run`` (with ``agent`` and the checkpoint's ``header``) carries on that run where its
+    checkpoint left it (same run in the store, same counters and schedules) instead of starting a new one.
     ``run_id`` is set when :meth:`run` starts.
     """
 
@@ -81,6 +254,8 @@ class Trainer:
         control: TrainerControl | None = None,
         store: RunStore | None = None,
         agent: Agent | None = None,
+        continue_run: int | None = None,
+        header: dict[str, Any] | None = None,
     ) -> None:
         config.check()
         self.config = config
@@ -91,6 +266,8 @@ class Trainer:
         self.device = "cpu" if config.algo in TABULAR_ALGOS else self._resolve_device(config.device)
         if agent is not None and agent.algo != config.algo:
             raise RltuiError(f"the loaded agent is {agent.algo}, but the config asks for {config.algo}")
+        if continue_run is not None and (agent is None or header is None or "run_steps" not in header):
+            raise RltuiError("continuing a run needs its checkpoint (agent and header with run_steps)")
         self.hparams = dict(agent.hparams) if agent is not None else resolve_hparams(config)
         self.env, self.vector = self._build_env()
         obs_space = self.env.single_observation_space if self.vector else self.env.observation_space
@@ -102,6 +279,7 @@ class Trainer:
                                    seed=config.seed)
             self._check_agent_fits(agent)
             agent.prepare(self.env)
+            self._check_destination(agent)
         except BaseException:
             self.env.close()
             raise
@@ -118,20 +296,39 @@ class Trainer:
             except BaseException:
                 self.env.close()
                 raise
+        self.continue_run = continue_run
         self.run_id: int | None = None
+        self.owner = uuid.uuid4().hex  # this process's claim on the run in the store
         self.steps = 0  # steps of this run
         self.episodes = 0
+        self._base_steps = int(getattr(agent, "trained_steps", 0))  # steps the agent had before this run
+        if continue_run is not None:
+            assert header is not None
+            self.steps, self.episodes = int(header["run_steps"]), int(header.get("episodes", 0))
+            self._base_steps = int(header.get("steps", self.steps)) - self.steps
         self.checkpoint: str | None = None
+        self.best_checkpoint: str | None = None
+        self.best_mean: float | None = None
         self._episode_rows: list[tuple[int, int, float, int, float]] = []
         self._recent: collections.deque[float] = collections.deque(maxlen=100)
         self._eval_env: Any = None
         self._t0 = 0.0
         self._paused_s = 0.0
+        self._heartbeat: _Heartbeat | None = None
+        self._checkpoint_job = SaveCheckpoint(float(self.settings["checkpoint_every_s"]),
+                                              int(self.settings["checkpoint_every"]))
+        self.jobs: list[Job] = [Evaluate(int(self.settings["eval_every"]), self._checkpoint_job),
+                                self._checkpoint_job, ReportProgress(), SendQSnapshot(), FlushEpisodes()]
 
     @property
     def recent_returns(self) -> list[float]:
         """Returns of the last (up to) 100 episodes."""
         return list(self._recent)
+
+    @property
+    def total_steps(self) -> int:
+        """Steps the agent has trained in all, this run and any before it."""
+        return self._base_steps + self.steps
 
     # -- construction helpers -----------------------------------------------------------------------
     @staticmethod
@@ -161,23 +358,40 @@ class Trainer:
         if n_actions is not None and n_actions != getattr(self.action_space, "n", n_actions):
             raise RltuiError(f"the agent has {n_actions} actions, {self.entry.name} has {self.action_space.n}")
 
+    def _check_destination(self, agent: Agent) -> None:
+        """A checkpoint that cannot be written is a one-line error now, not after the whole run."""
+        if self.config.out:
+            out = Path(self.config.out).expanduser()
+            if os.path.isdir(out):
+                raise RltuiError(f"--out {out} is a folder; give a file name, e.g. {out / 'agent'}")
+            check_destination(checkpoint_file(out, agent), what="--out")
+        else:
+            folder = checkpoints_dir(self.config.data_dir)
+            probe = f"run999999-{self.entry.name}-{agent.algo}"
+            check_destination(checkpoint_file(folder / probe, agent), what="the checkpoints folder")
+
     # -- events -------------------------------------------------------------------------------------
     def _emit(self, event: Event) -> None:
         if self.callback is not None and self.callback(event) == STOP:
             self.control.stop()
 
-    def _progress(self, now: float, rate: float, paused: bool = False) -> None:
+    def _progress(self, t: float, rate: float, paused: bool = False, check: bool = False) -> None:
         metrics = dict(self.agent.metrics())
+        if check:
+            for key in ("loss", "q_mean"):
+                value = metrics.get(key)
+                if value is not None and not math.isfinite(value):
+                    raise Diverged(self.steps, "the loss" if key == "loss" else "the mean Q-value")
         if self._recent:
             metrics["return_100"] = sum(self._recent) / len(self._recent)
-        self._emit(Progress(self.steps, self.episodes, self._elapsed(now), rate, metrics, paused))
+        self._emit(Progress(self.steps, self.episodes, t, rate, metrics, paused))
 
     def _final_progress(self) -> None:
-        now = time.perf_counter()
-        elapsed = self._elapsed(now)
-        self._progress(now, self.steps / elapsed if elapsed > 0 else 0.0)
+        elapsed = self._elapsed()
+        self._progress(elapsed, self.steps / elapsed if elapsed > 0 else 0.0)
 
     def _elapsed(self, now: float | None = None) -> float:
+        """Seconds of training (pauses not counted)."""
         return (time.perf_counter() if now is None else now) - self._t0 - self._paused_s
 
     # -- the run ------------------------------------------------------------------------------------
@@ -187,22 +401,28 @@ class Trainer:
         self._t0 = time.perf_counter()
         status, error = "finished", None
         try:
-            self.run_id = self.store.create_run(cfg, self.device, self.hparams)
+            if self.continue_run is not None:
+                self.store.claim_run(self.continue_run, self.owner, steps=self.steps, episodes=self.episodes)
+                self.run_id = self.continue_run
+                self.best_mean = self.store.best_evaluation(self.run_id)
+                self.best_checkpoint = self.store.latest_checkpoint(self.run_id, role="best")
+            else:
+                self.run_id = self.store.create_run(cfg, self.device, self.hparams, owner=self.owner)
         except RltuiError as exc:
             return self._finish("failed", str(exc), save=False)
+        self._heartbeat = _Heartbeat(self.store, self.run_id, self.owner)
         try:
             if self.demos:
                 from rltui.training.demos import learn_from_demos
 
                 learn_from_demos(self.agent, self.demos, cfg.demo_passes)
-            if self.vector:
-                self._loop_vector()
-            else:
-                self._loop_single()
+            self._loop()
             if self.control.stopped:
                 status = "stopped"
         except (_Stop, KeyboardInterrupt):
             status = "stopped"
+        except Diverged as exc:
+            status, error = "failed", str(exc)
         except Exception as exc:  # a crash in env or agent code: record it, never kill the face
             status, error = "failed", _one_line(exc)
             self._log_crash()
@@ -213,12 +433,19 @@ class Trainer:
             self._flush()
             if save and self.steps > 0:
                 self.save_checkpoint()
-        except Exception as exc:  # e.g. disk full while saving: the run still ends, marked failed
+        except Diverged as exc:
+            status, error = "failed", str(exc)
+        except RltuiError as exc:  # e.g. disk full while saving: the run still ends, marked failed
+            status, error = "failed", str(exc)
+        except Exception as exc:
             status, error = "failed", _one_line(exc)
             self._log_crash()
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
         if self.run_id is not None:
             try:
-                self.store.finish_run(self.run_id, status, error, steps=self.steps, episodes=self.episodes)
+                self.store.finish_run(self.run_id, status, error, steps=self.steps, episodes=self.episodes,
+                                      owner=self.owner)
             except RltuiError as exc:
                 log.error("could not record the end of run %s: %s", self.run_id, exc)
         for env in (self.env, self._eval_env):
@@ -229,7 +456,8 @@ class Trainer:
                     pass
         if self._own_store:
             self.store.close()
-        done = Finished(status, self.steps, self.episodes, self._elapsed(), self.checkpoint, error)  # type: ignore[arg-type]
+        done = Finished(status, self.steps, self.episodes, self._elapsed(), self.checkpoint, error,  # type: ignore[arg-type]
+                        best_checkpoint=self.best_checkpoint)
         if self.callback is not None:
             try:
                 self.callback(done)
@@ -258,7 +486,7 @@ class Trainer:
             left = left if self.episodes < self.config.episodes else 0
         return left
 
-    def _poll(self, now: float) -> None:
+    def _poll(self) -> None:
         """Control commands: stop, save, epsilon, pause (blocks here while paused)."""
         control = self.control
         if control.stopped:
@@ -271,7 +499,7 @@ class Trainer:
         if control.paused:
             start = time.perf_counter()
             self._flush()
-            self._progress(now, 0.0, paused=True)
+            self._progress(self._elapsed(start), 0.0, paused=True)
             while not control.wait_while_paused(0.1):
                 if control.take_save_request():
                     self.save_checkpoint()
@@ -292,71 +520,37 @@ class Trainer:
         self._emit(event)
         return event
 
-    def checkpoint_path(self) -> Path:
+    def checkpoint_path(self, best: bool = False) -> Path:
+        """The run's one checkpoint file (``best``: the best evaluation's, beside it)."""
         if self.config.out:
-            return Path(self.config.out).expanduser()
-        name = f"run{self.run_id or 0:04d}-{self.entry.name}-{self.agent.algo}{default_suffix(self.agent)}"
-        return checkpoints_dir(self.config.data_dir) / name
+            path = checkpoint_file(Path(self.config.out).expanduser(), self.agent)
+        else:
+            name = f"run{self.run_id or 0:04d}-{self.entry.name}-{self.agent.algo}"
+            path = checkpoint_file(checkpoints_dir(self.config.data_dir) / name, self.agent)
+        return best_path(path) if best else path
 
-    def save_checkpoint(self, path: str | None = None) -> str:
-        """Write the agent now (atomically); recorded in the store and sent as ``Checkpointed``."""
-        total = self.agent.trained_steps + self.steps
+    def save_checkpoint(self, path: str | None = None, *, best: bool = False) -> str:
+        """Write the agent now (atomically, over the run's previous save); recorded in the store (one row
+        per file) and sent as ``Checkpointed``. Weights that are not finite are never written."""
+        total = self.total_steps
+        if not best and self._episode_rows:
+            self._flush()  # the store holds every episode the checkpoint has learned from
         header = make_header(self.agent, self.entry.name, self.config.env_overrides, self.observation_space,
                              self.action_space, total, episodes=self.episodes, seed=self.config.seed,
-                             run_id=self.run_id)
-        written = str(save_checkpoint(path or self.checkpoint_path(), self.agent, header))
-        self.checkpoint = written
+                             run_id=self.run_id, run_steps=self.steps, budget=self.config.steps,
+                             best=best)
+        try:
+            written = str(save_checkpoint(path or self.checkpoint_path(best), self.agent, header))
+        except NonFiniteState as exc:
+            raise Diverged(self.steps, str(exc)) from None
+        if best:
+            self.best_checkpoint = written
+        else:
+            self.checkpoint = written
         if self.run_id is not None:
-            self.store.add_checkpoint(self.run_id, written, total)
-        self._emit(Checkpointed(total, written))
+            self.store.add_checkpoint(self.run_id, written, total, role="best" if best else "last")
+        self._emit(Checkpointed(total, written, best=best))
         return written
-
-    def _next_due(self, key: str) -> int | None:
-        """The step count at which the periodic job ``key`` (eval_every, checkpoint_every) is next due."""
-        every = self.settings[key]
-        return (self.steps // every + 1) * every if every else None
-
-    def _chunk_limit(self, chunk: int, state: dict[str, Any]) -> int:
-        """Steps the next chunk may take: the adaptive size cut at the budget and the next periodic job."""
-        n = min(chunk, self._budget_left())
-        for key in ("eval_every", "checkpoint_every"):
-            due = state[key]
-            if due is not None:
-                n = min(n, due - self.steps)
-        return max(n, 1) if self._budget_left() > 0 else 0
-
-    def _between_chunks(self, state: dict[str, Any], now: float) -> None:
-        """Periodic work after a chunk: events, flushes, snapshots, control, chunk size."""
-        due = state["eval_every"]
-        if due is not None and self.steps >= due:
-            self.evaluate_now()
-            state["eval_every"] = self._next_due("eval_every")
-        due = state["checkpoint_every"]
-        if due is not None and self.steps >= due:
-            if self._budget_left() > 0:
-                self.save_checkpoint()
-            state["checkpoint_every"] = self._next_due("checkpoint_every")
-        if now >= state["next_progress"]:
-            span = now - state["last_time"]
-            rate = (self.steps - state["last_steps"]) / span if span > 0 else 0.0
-            state.update(last_time=now, last_steps=self.steps, next_progress=now + PROGRESS_EVERY_S)
-            self._progress(now, rate)
-        if state["snapshots"] and now >= state["next_snapshot"]:
-            q = self.agent.q_values()
-            if q is None:
-                state["snapshots"] = False
-            else:
-                self._emit(QSnapshot(self.steps, q))
-            state["next_snapshot"] = now + SNAPSHOT_EVERY_S
-        if now >= state["next_flush"]:
-            self._flush()
-            state["next_flush"] = now + FLUSH_EVERY_S
-        self._poll(now)
-
-    def _initial_state(self, now: float) -> dict[str, Any]:
-        return {"next_progress": now, "next_snapshot": now, "next_flush": now + FLUSH_EVERY_S,
-                "last_time": now, "last_steps": 0, "snapshots": True,
-                "eval_every": self._next_due("eval_every"), "checkpoint_every": self._next_due("checkpoint_every")}
 
     @staticmethod
     def _adapt(chunk: int, n: int, span: float) -> int:
@@ -368,6 +562,18 @@ class Trainer:
             return max(chunk // 2, 1)
         return chunk
 
+    def _chunk_limit(self, chunk: int) -> int:
+        """Steps the next chunk may take: the adaptive size cut at the budget and at step-scheduled jobs."""
+        left = self._budget_left()
+        if left <= 0:
+            return 0
+        n = min(chunk, left)
+        for job in self.jobs:
+            due = job.every.steps_left(self.steps)
+            if due is not None:
+                n = min(n, due)
+        return max(n, 1)
+
     def _end_episode(self, ret: float, length: int) -> None:
         """Book-keeping for one finished episode (not in the hot loop's per-step path)."""
         self._episode_rows.append((self.episodes, self.steps, ret, length, time.time()))  # wall: monitor.csv
@@ -376,82 +582,34 @@ class Trainer:
         if self.callback is not None and self.callback(EpisodeEnd(self.episodes, self.steps, ret, length)) == STOP:
             self.control.stop()
 
-    # -- single env ---------------------------------------------------------------------------------
-    def _loop_single(self) -> None:
-        env, agent, control = self.env, self.agent, self.control
-        step, act, observe = env.step, agent.act, agent.observe
-        obs, info = env.reset(seed=self.config.seed)
-        agent.reset_episode(0)
-        masked = isinstance(info, dict) and "action_mask" in info
-        mask = info.get("action_mask") if masked else None
-        ep_ret, ep_len = 0.0, 0
-        now = time.perf_counter()
-        state = self._initial_state(now)
+    # -- the loop -----------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        """Chunks of steps, then the jobs that are due and the control commands, until the budget is spent."""
+        steps = _VectorEnvSteps(self) if self.vector else _SingleEnvSteps(self)
+        control, jobs = self.control, self.jobs
+        t = self._elapsed()
+        for job in jobs:
+            job.start(self, t)
         chunk = 1
-        self._poll(now)
+        self._poll()
         while True:
-            pace = control.pace
-            n = self._chunk_limit(1 if pace else chunk, state)
+            pace = control.pace if steps.paceable else None
+            n = self._chunk_limit(1 if pace else chunk)
             if n <= 0:
                 break
             start = time.perf_counter()
-            done_steps = 0
-            if masked or pace:
-                # The general path: action masks, per-step events while watched.
-                for _ in range(n):
-                    a = act(obs, True, mask) if masked else act(obs)
-                    nobs, r, term, trunc, info = step(a)
-                    nmask = info.get("action_mask") if masked else None
-                    if masked:
-                        observe(obs, a, r, nobs, term, trunc, nmask)
-                    else:
-                        observe(obs, a, r, nobs, term, trunc)
-                    ep_ret += r
-                    ep_len += 1
-                    done_steps += 1
-                    if pace:
-                        self._emit(StepTaken(self.steps + done_steps, self.episodes, nobs, int(a), float(r),
-                                             bool(term), bool(trunc)))
-                    if term or trunc:
-                        self.steps += done_steps
-                        done_steps = 0
-                        self._end_episode(ep_ret, ep_len)
-                        ep_ret, ep_len = 0.0, 0
-                        obs, info = env.reset()
-                        mask = info.get("action_mask") if masked else None
-                        agent.reset_episode(0)
-                        if control.stopped or self._budget_left() <= 0:
-                            break
-                    else:
-                        obs, mask = nobs, nmask
-            else:
-                # The hot path (see the module docstring): keep it this small.
-                for _ in range(n):
-                    a = act(obs)
-                    nobs, r, term, trunc, info = step(a)
-                    observe(obs, a, r, nobs, term, trunc)
-                    ep_ret += r
-                    ep_len += 1
-                    done_steps += 1
-                    if term or trunc:
-                        self.steps += done_steps
-                        done_steps = 0
-                        self._end_episode(ep_ret, ep_len)
-                        ep_ret, ep_len = 0.0, 0
-                        obs, info = env.reset()
-                        agent.reset_episode(0)
-                        if control.stopped or self._budget_left() <= 0:
-                            break
-                    else:
-                        obs = nobs
-            self.steps += done_steps
+            steps.run(n, bool(pace))
             now = time.perf_counter()
             if pace:
                 self._sleep_for_pace(pace, start)
                 now = time.perf_counter()
             else:
                 chunk = self._adapt(chunk, n, now - start)
-            self._between_chunks(state, now)
+            t = self._elapsed(now)
+            for job in jobs:
+                if job.every.due(t, self.steps):
+                    job.run(self, t)
+            self._poll()
         self._final_progress()
 
     def _sleep_for_pace(self, pace: float, start: float) -> None:
@@ -463,55 +621,138 @@ class Trainer:
                 break
             time.sleep(min(left, 0.05))
 
-    # -- vector env ---------------------------------------------------------------------------------
-    def _loop_vector(self) -> None:
-        """``n_envs`` copies in a Gymnasium vector env, autoreset in SAME_STEP mode: when a copy ends,
-        ``info["final_obs"]`` holds its true last observation (used for the transition) and the returned
-        observation is already the next episode's first."""
+
+class _SingleEnvSteps:
+    """Chunks of steps on one env; the episode in progress carries over from chunk to chunk."""
+
+    paceable = True
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        env = trainer.env
+        self.obs, info = env.reset(seed=trainer.config.seed)
+        trainer.agent.reset_episode(0)
+        self.masked = isinstance(info, dict) and "action_mask" in info
+        self.mask = info.get("action_mask") if self.masked else None
+        self.ret, self.length = 0.0, 0
+
+    def run(self, n: int, paced: bool) -> None:
+        if self.masked or paced:
+            self._general(n, paced)
+        else:
+            self._fast(n)
+
+    def _fast(self, n: int) -> None:
+        """The hot path (see the module docstring): keep it this small."""
+        trainer = self.trainer
+        env, agent, control = trainer.env, trainer.agent, trainer.control
+        step, act, observe = env.step, agent.act, agent.observe
+        obs, ep_ret, ep_len = self.obs, self.ret, self.length
+        done_steps = 0
+        for _ in range(n):
+            a = act(obs)
+            nobs, r, term, trunc, info = step(a)
+            observe(obs, a, r, nobs, term, trunc)
+            ep_ret += r
+            ep_len += 1
+            done_steps += 1
+            if term or trunc:
+                trainer.steps += done_steps
+                done_steps = 0
+                trainer._end_episode(ep_ret, ep_len)
+                ep_ret, ep_len = 0.0, 0
+                obs, info = env.reset()
+                agent.reset_episode(0)
+                if control.stopped or trainer._budget_left() <= 0:
+                    break
+            else:
+                obs = nobs
+        trainer.steps += done_steps
+        self.obs, self.ret, self.length = obs, ep_ret, ep_len
+
+    def _general(self, n: int, paced: bool) -> None:
+        """Action masks, and per-step events while watched."""
+        trainer = self.trainer
+        env, agent, control = trainer.env, trainer.agent, trainer.control
+        step, act, observe, masked = env.step, agent.act, agent.observe, self.masked
+        obs, mask, ep_ret, ep_len = self.obs, self.mask, self.ret, self.length
+        done_steps = 0
+        for _ in range(n):
+            a = act(obs, True, mask) if masked else act(obs)
+            nobs, r, term, trunc, info = step(a)
+            nmask = info.get("action_mask") if masked else None
+            if masked:
+                observe(obs, a, r, nobs, term, trunc, nmask)
+            else:
+                observe(obs, a, r, nobs, term, trunc)
+            ep_ret += r
+            ep_len += 1
+            done_steps += 1
+            if paced:
+                trainer._emit(StepTaken(trainer.steps + done_steps, trainer.episodes, nobs, int(a), float(r),
+                                        bool(term), bool(trunc)))
+            if term or trunc:
+                trainer.steps += done_steps
+                done_steps = 0
+                trainer._end_episode(ep_ret, ep_len)
+                ep_ret, ep_len = 0.0, 0
+                obs, info = env.reset()
+                mask = info.get("action_mask") if masked else None
+                agent.reset_episode(0)
+                if control.stopped or trainer._budget_left() <= 0:
+                    break
+            else:
+                obs, mask = nobs, nmask
+        trainer.steps += done_steps
+        self.obs, self.mask, self.ret, self.length = obs, mask, ep_ret, ep_len
+
+
+class _VectorEnvSteps:
+    """Chunks of steps on ``n_envs`` copies in a Gymnasium vector env, autoreset in SAME_STEP mode: when
+    a copy ends, ``info["final_obs"]`` holds its true last observation (used for the transition) and the
+    returned observation is already the next episode's first."""
+
+    paceable = False
+
+    def __init__(self, trainer: Trainer) -> None:
         import numpy as np
 
-        env, agent, n_envs = self.env, self.agent, self.config.n_envs
-        obs, _ = env.reset(seed=self.config.seed)
-        for i in range(n_envs):
-            agent.reset_episode(i)
-        ep_ret = np.zeros(n_envs)
-        ep_len = np.zeros(n_envs, dtype=np.int64)
-        now = time.perf_counter()
-        state = self._initial_state(now)
-        chunk = 1
-        self._poll(now)
-        while True:
-            n = self._chunk_limit(chunk, state)
-            if n <= 0:
-                break
-            start = time.perf_counter()
-            taken = 0
-            while taken < n:
-                actions = agent.act_batch(obs)
-                nobs, rewards, term, trunc, info = env.step(actions)
-                done = np.logical_or(term, trunc)
-                next_obs = nobs
-                if done.any():
-                    next_obs = nobs.copy()
-                    final = info["final_obs"]
-                    for i in np.flatnonzero(done):
-                        next_obs[i] = final[i]
-                agent.observe_batch(obs, actions, rewards, next_obs, term, trunc)
-                ep_ret += rewards
-                ep_len += 1
-                taken += n_envs
-                self.steps += n_envs
+        self.trainer, self.np = trainer, np
+        self.n_envs = trainer.config.n_envs
+        self.obs, _ = trainer.env.reset(seed=trainer.config.seed)
+        for i in range(self.n_envs):
+            trainer.agent.reset_episode(i)
+        self.ret = np.zeros(self.n_envs)
+        self.length = np.zeros(self.n_envs, dtype=np.int64)
+
+    def run(self, n: int, paced: bool) -> None:
+        np, trainer, n_envs = self.np, self.trainer, self.n_envs
+        env, agent = trainer.env, trainer.agent
+        obs, ep_ret, ep_len = self.obs, self.ret, self.length
+        taken = 0
+        while taken < n:
+            actions = agent.act_batch(obs)
+            nobs, rewards, term, trunc, info = env.step(actions)
+            done = np.logical_or(term, trunc)
+            next_obs = nobs
+            if done.any():
+                next_obs = nobs.copy()
+                final = info["final_obs"]
                 for i in np.flatnonzero(done):
-                    self._end_episode(float(ep_ret[i]), int(ep_len[i]))
-                    ep_ret[i], ep_len[i] = 0.0, 0
-                    agent.reset_episode(int(i))
-                obs = nobs
-                if self.control.stopped or self._budget_left() <= 0:
-                    break
-            now = time.perf_counter()
-            chunk = self._adapt(chunk, n, now - start)
-            self._between_chunks(state, now)
-        self._final_progress()
+                    next_obs[i] = final[i]
+            agent.observe_batch(obs, actions, rewards, next_obs, term, trunc)
+            ep_ret += rewards
+            ep_len += 1
+            taken += n_envs
+            trainer.steps += n_envs
+            for i in np.flatnonzero(done):
+                trainer._end_episode(float(ep_ret[i]), int(ep_len[i]))
+                ep_ret[i], ep_len[i] = 0.0, 0
+                agent.reset_episode(int(i))
+            obs = nobs
+            if trainer.control.stopped or trainer._budget_left() <= 0:
+                break
+        self.obs = obs
 
 
 class _EnvFactory:
@@ -522,6 +763,12 @@ class _EnvFactory:
 
     def __call__(self):
         return make_training_env(self.name, **self.options)
+
+
+def _finite_array(values: Any) -> bool:
+    import numpy as np
+
+    return bool(np.all(np.isfinite(values)))
 
 
 def _one_line(exc: BaseException) -> str:

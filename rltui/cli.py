@@ -14,7 +14,8 @@ import sys
 from rltui import __version__
 from rltui.errors import RltuiError
 
-COMMANDS: tuple[str, ...] = ("envs", "play", "train", "eval", "runs", "compare", "explain", "episodes", "presets")
+COMMANDS: tuple[str, ...] = ("envs", "play", "train", "eval", "runs", "compare", "explain", "episodes", "presets",
+                             "serve")
 
 
 class _Parser(argparse.ArgumentParser):

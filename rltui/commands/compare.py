@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from rltui.training.store import RunStore
 
     env = get_entry(args.env).name if args.env else None
-    with RunStore.open(args.data_dir) as store:
+    read_only = args.show is not None or args.history  # these only read: they work on a full or read-only disk
+    with (RunStore.open_readonly if read_only else RunStore.open)(args.data_dir) as store:
         if args.show is not None:
             return _show(store, args.show)
         if args.history:
@@ -88,7 +89,7 @@ def _compare(store, env: str, checkpoint: str, seeds_text: str, *, save: bool, a
             r.human_actions, r.human_episode_id = list(human["actions"]), int(human["id"])
         rounds.append(r)
 
-    table = Table(title=f"you vs {header['algo']} agent on {env} ({checkpoint})")
+    table = Table(title=f"you vs {header['algo']} agent on {env} ({_safe(checkpoint)})")
     for col in ("seed", "you", "agent", "winner", "your steps", "agent steps"):
         table.add_column(col, justify="left" if col == "winner" else "right")
     colour = {"human": "green", "agent": "red", "tie": "yellow"}
@@ -152,11 +153,26 @@ def _history(store, env: str | None) -> int:
     for c in rows:
         seeds = c["seeds"]
         seed_text = ",".join(map(str, seeds)) if len(seeds) <= 6 else f"{seeds[0]}…{seeds[-1]} ({len(seeds)})"
-        table.add_row(str(c["id"]), dt.datetime.fromtimestamp(c["created"]).strftime("%Y-%m-%d %H:%M"), c["env"],
-                      c["agent"], seed_text, _fmt(c["human_mean"]), _fmt(c["agent_mean"]),
-                      f"{c['human_wins']}/{c['agent_wins']}/{c['ties']}")
+        table.add_row(str(c["id"]), _date(c["created"]), _safe(c["env"]), _safe(c["agent"]), seed_text,
+                      _fmt(c["human_mean"]), _fmt(c["agent_mean"]), f"{c['human_wins']}/{c['agent_wins']}/{c['ties']}")
     console.print(table)
+    if rows.skipped:
+        console.print(f"[yellow]{rows.skipped} comparison row(s) could not be read (malformed) and were skipped[/]")
     return 0
+
+
+def _safe(value: object) -> str:
+    """Store text as rich prints it literally (escapes and controls were removed when it was read)."""
+    from rich.markup import escape
+
+    return escape(validation.clean_text(value, 200))
+
+
+def _date(ts: float) -> str:
+    try:
+        return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError, OSError):
+        return "?"
 
 
 def _show(store, comparison_id: int) -> int:
@@ -168,11 +184,13 @@ def _show(store, comparison_id: int) -> int:
     c = store.get_comparison(comparison_id)
     if c is None:
         raise RltuiError(f"no comparison {comparison_id} (rltui compare --history lists them)")
-    table = Table(title=f"comparison {c['id']}: {c['env']}, {c['agent']}")
+    table = Table(title=f"comparison {c['id']}: {_safe(c['env'])}, {_safe(c['agent'])}")
     for col in ("seed", "you", "agent", "winner", "your actions", "agent actions"):
         table.add_column(col, overflow="fold")
     for r in c["rounds_detail"]:
-        table.add_row(str(r["seed"]), _fmt(r["human_return"]), _fmt(r["agent_return"]), r["winner"] or "",
+        table.add_row(str(r["seed"]), _fmt(r["human_return"]), _fmt(r["agent_return"]), _safe(r["winner"] or ""),
                       " ".join(map(str, r["human_actions"] or []))[:60], " ".join(map(str, r["agent_actions"]))[:60])
     Console().print(table)
+    if c["rounds_skipped"]:
+        Console().print(f"[yellow]{c['rounds_skipped']} round row(s) could not be read and were skipped[/]")
     return 0

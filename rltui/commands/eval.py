@@ -80,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
                               env_overrides=header.get("env_kwargs"), on_frame=on_frame)
         finally:
             close()
-    table = Table(title=f"{header['algo']} on {entry.name}: {args.checkpoint}", show_header=False)
+    from rich.markup import escape
+
+    table = Table(title=f"{header['algo']} on {entry.name}: {escape(validation.clean_text(args.checkpoint))}",
+                  show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", overflow="fold")
     table.add_row("episodes", f"{result.episodes} (seeds {args.seed}..{args.seed + result.episodes - 1})")

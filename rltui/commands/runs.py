@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from rltui.errors import RltuiError
     from rltui.training.store import RunStore
 
-    with RunStore.open(args.data_dir) as store:
+    with RunStore.open_readonly(args.data_dir) as store:  # runs only reads: works on a full or read-only disk
         if args.action in ("export", "plot"):
             from rltui.share.cli import export_or_plot
 
@@ -42,7 +42,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _when(ts: float | None, short: bool = False) -> str:
-    return dt.datetime.fromtimestamp(ts).strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M") if ts else ""
+    if not ts:
+        return ""
+    try:
+        return dt.datetime.fromtimestamp(ts).strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError, OSError):
+        return "?"
 
 
 def _duration(run: dict) -> str:
@@ -52,6 +57,23 @@ def _duration(run: dict) -> str:
 
 
 _COLOURS = {"finished": "green", "stopped": "yellow", "failed": "red", "running": "cyan", "interrupted": "magenta"}
+
+
+def _safe(value: object, max_len: int | None = None) -> str:
+    """Text from the store as rich prints it literally: no escapes, no control characters, no markup."""
+    from rich.markup import escape
+
+    return escape(validation.clean_text(value, max_len))
+
+
+def _status(run: dict) -> str:
+    return f"[{_COLOURS.get(run['status'], 'white')}]{_safe(run['status'])}[/]"
+
+
+def _skipped_note(console, skipped: int, what: str) -> None:
+    if skipped:
+        console.print(f"[yellow]{skipped} {what} in the store could not be read (malformed) and "
+                      f"{'was' if skipped == 1 else 'were'} skipped[/]", soft_wrap=True)
 
 
 def _list(store, limit: int, env: str | None) -> int:
@@ -65,33 +87,34 @@ def _list(store, limit: int, env: str | None) -> int:
     runs = store.list_runs(limit=limit, env=env)
     console = Console()
     if not runs:
-        console.print(f"no runs yet in {store.path} (start one: rltui train FrozenLake4x4 --algo q)")
+        console.print(f"no runs yet in {_safe(store.path)} (start one: rltui train FrozenLake4x4 --algo q)")
+        _skipped_note(console, getattr(runs, "skipped", 0), "run row(s)")
         return 0
-    table = Table(title=f"runs in {store.path}", title_justify="left")
+    table = Table(title=f"runs in {_safe(store.path)}", title_justify="left")
     for col in ("id", "started", "env", "algo", "status", "steps", "episodes", "time", "last eval"):
         wide = {"env": 12, "status": 8}.get(col, 0)
         table.add_column(col, justify="right" if col in ("id", "steps", "episodes") else "left",
                          no_wrap=bool(wide), min_width=wide or None)
     for run in runs:
-        evals = store.evaluations(run["id"])
+        evals = store.evaluations(run["id"], limit=1)
         last = ""
         if evals:
             e = evals[-1]
             last = f"{e['mean']:.3g}" + (f" ({e['success_rate']:.0%})" if e["success_rate"] is not None else "")
-        colour = _COLOURS.get(run["status"], "white")
-        table.add_row(str(run["id"]), _when(run["started"], short=True), run["env"], run["algo"],
-                      f"[{colour}]{run['status']}[/]", _compact(run["steps"]), _compact(run["episodes"]),
+        table.add_row(str(run["id"]), _when(run["started"], short=True), _safe(run["env"], 60),
+                      _safe(run["algo"], 20), _status(run), _compact(run["steps"]), _compact(run["episodes"]),
                       _duration(run).replace(" ", ""), last)
     console.print(table)
     for run in runs:
         if run["status"] == "interrupted":
-            console.print(f"run {run['id']} {interrupted_note(store, run['id'])}")
+            console.print(f"run {run['id']} {_safe(interrupted_note(store, run['id']))}")
+    _skipped_note(console, getattr(runs, "skipped", 0), "run row(s)")
     return 0
 
 
 def interrupted_note(store, run_id: int) -> str:
     """What an interrupted run left: "interrupted — last checkpoint at step N" and how to carry on."""
-    last = [c for c in store.checkpoints(run_id) if c.get("role", "last") == "last"]
+    last = [c for c in store.checkpoints(run_id, limit=10) if c.get("role", "last") == "last"]
     if not last:
         return "interrupted — no checkpoint was saved"
     run = store.get_run(run_id)
@@ -99,7 +122,12 @@ def interrupted_note(store, run_id: int) -> str:
             f"(carry on: rltui train {run['env']} --resume {run_id})")
 
 
+EVALUATIONS_SHOWN = 50
+
+
 def _show(store, run_id: int) -> int:
+    """One run; every figure is aggregated in SQL or read in a bounded window, so a run with millions of
+    episodes shows at once."""
     from rich.console import Console
     from rich.table import Table
 
@@ -107,44 +135,47 @@ def _show(store, run_id: int) -> int:
 
     run = store.get_run(run_id)
     if run is None:
-        raise RltuiError(f"no run {run_id} in {store.path} (see: rltui runs)")
+        raise RltuiError(f"no run {run_id} in {validation.clean_text(store.path)} (see: rltui runs)")
     console = Console()
-    info = Table(title=f"run {run_id}: {run['algo']} on {run['env']}", show_header=False)
+    info = Table(title=f"run {run_id}: {_safe(run['algo'], 20)} on {_safe(run['env'], 60)}", show_header=False)
     info.add_column("what", style="bold")
     info.add_column("value", overflow="fold")
     colour = _COLOURS.get(run["status"], "white")
     status = interrupted_note(store, run_id) if run["status"] == "interrupted" else run["status"]
-    info.add_row("status", f"[{colour}]{status}[/]")
+    info.add_row("status", f"[{colour}]{_safe(status)}[/]")
     if run["error"]:
-        info.add_row("error", run["error"])
+        info.add_row("error", _safe(run["error"], 2_000))
     info.add_row("started", _when(run["started"]))
     if run["ended"]:
         info.add_row("duration", _duration(run))
-    info.add_row("seed / device", f"{run['seed']} / {run['device']}")
+    info.add_row("seed / device", f"{run['seed']} / {_safe(run['device'], 40)}")
     info.add_row("steps / episodes", f"{run['steps']:,} / {run['episodes']:,}")
     cfg = run["config"]
     if cfg.get("preset"):
-        info.add_row("preset", cfg["preset"])
-    info.add_row("hyperparameters", ", ".join(f"{k}={v}" for k, v in sorted(run["hparams"].items())))
-    episodes = store.episodes(run_id)
-    if episodes:
-        rets = [e["ret"] for e in episodes]
-        tail = rets[-100:]
-        info.add_row("returns", f"first 100: {_mean(rets[:100]):.3f} · last {len(tail)}: {_mean(tail):.3f} · "
-                     f"best {max(rets):.3f}")
-    for ck in store.checkpoints(run_id)[-3:]:
+        info.add_row("preset", _safe(cfg["preset"], 60))
+    hparams = ", ".join(f"{k}={v}" for k, v in sorted(run["hparams"].items(), key=lambda kv: str(kv[0])))
+    info.add_row("hyperparameters", _safe(hparams, 2_000))
+    summary = store.episode_summary(run_id)
+    if summary["episodes"]:
+        info.add_row("returns", f"first {summary['first_n']}: {summary['first_mean']:.3f} · last "
+                     f"{summary['last_n']}: {summary['last_mean']:.3f} · best {summary['best']:.3f}")
+    checkpoints = store.checkpoints(run_id, limit=3)
+    for ck in checkpoints:
         label = "best checkpoint" if ck.get("role") == "best" else "checkpoint"
-        info.add_row(label, f"{ck['path']} ({ck['steps']:,} steps)")
+        info.add_row(label, f"{_safe(ck['path'], 500)} ({ck['steps']:,} steps)")
     console.print(info)
-    evals = store.evaluations(run_id)
+    evals = store.evaluations(run_id, limit=EVALUATIONS_SHOWN)
     if evals:
-        table = Table(title="greedy evaluations")
+        table = Table(title="greedy evaluations" + (f" (the last {EVALUATIONS_SHOWN})"
+                                                    if len(evals) == EVALUATIONS_SHOWN else ""))
         for col in ("steps", "mean", "std", "episodes", "success"):
             table.add_column(col, justify="right")
         for e in evals:
             success = "" if e["success_rate"] is None else f"{e['success_rate']:.1%}"
             table.add_row(f"{e['steps']:,}", f"{e['mean']:.3f}", f"{e['std']:.3f}", str(e["episodes"]), success)
         console.print(table)
+    skipped = summary["skipped"] + getattr(evals, "skipped", 0) + getattr(checkpoints, "skipped", 0)
+    _skipped_note(console, skipped, "episode, evaluation or checkpoint row(s) of this run")
     return 0
 
 
@@ -154,7 +185,3 @@ def _compact(n: int) -> str:
         if n >= size:
             return f"{n / size:.3g}{suffix}"
     return str(n)
-
-
-def _mean(xs: list[float]) -> float:
-    return sum(xs) / len(xs) if xs else float("nan")

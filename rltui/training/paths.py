@@ -14,8 +14,9 @@ from rltui.errors import RltuiError
 ENV_VAR = "RLTUI_DATA"
 
 
-def data_dir(override: str | None = None) -> Path:
-    """The data folder, created if needed; one that cannot be created is a one-line error."""
+def data_dir(override: str | None = None, *, create: bool = True) -> Path:
+    """The data folder, created if needed (unless ``create`` is false: read-only commands create
+    nothing); one that cannot be created is a one-line error."""
     raw = override or os.environ.get(ENV_VAR)
     if raw:
         path = Path(raw).expanduser()
@@ -23,6 +24,8 @@ def data_dir(override: str | None = None) -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir("rltui"))
+    if not create:
+        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

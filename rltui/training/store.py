@@ -26,6 +26,7 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from rltui.errors import RltuiError
-from rltui.training import paths
+from rltui.training import paths, store_rows
 
 SCHEMA_VERSION = 3  # 2: comparisons (human vs agent); 3: episodes.wall. Older files are upgraded in place
 DB_NAME = "rltui.sqlite3"
@@ -186,6 +187,39 @@ class RunStore:
         """The store in the data dir (``--data-dir`` > ``$RLTUI_DATA`` > user data dir)."""
         return cls(paths.data_dir(data_dir) / DB_NAME)
 
+    @classmethod
+    def open_readonly(cls, data_dir: str | None = None) -> RunStore:
+        """The store for commands that only read (``runs``, ``compare --history``): it writes nothing,
+        creates nothing, and so works on a full disk, a read-only data dir or while a run writes.
+
+        SQLite opens a WAL database read-only when it may create the ``-shm`` file beside it; where it
+        may not (a read-only folder), the file is opened ``immutable``, which reads it as it is."""
+        path = paths.data_dir(data_dir, create=False) / DB_NAME
+        store = cls(None)  # an empty in-memory store: what a missing file reads as
+        store.path = path
+        if not path.exists():
+            return store
+        uri = "file:" + urllib.parse.quote(str(path.resolve()))
+        last: Exception | None = None
+        for mode in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                db = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30.0, check_same_thread=False,
+                                     isolation_level=None)
+                db.row_factory = sqlite3.Row
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            except sqlite3.DatabaseError as exc:
+                last = exc
+                continue
+            if version > SCHEMA_VERSION:
+                db.close()
+                raise RltuiError(f"run store {path} has schema version {version}; this rltui reads up to "
+                                 f"{SCHEMA_VERSION} (upgrade rltui)")
+            store._db.close()
+            store._db = db
+            return store
+        raise RltuiError(f"cannot open the run store {path}: {last}")
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -321,22 +355,65 @@ class RunStore:
                     "episodes = COALESCE(?, episodes) WHERE id = ? AND (? IS NULL OR owner IS NULL OR owner = ?)",
                     (status, error, time.time(), steps, episodes, run_id, owner, owner))
 
+    def _select(self, table: str, max_len: int = store_rows.TEXT_MAX) -> str:
+        """``SELECT`` of every column of ``table``, text over ``max_len`` read as NULL (see store_rows)."""
+        with self._lock:
+            try:
+                return f"SELECT {store_rows.columns(self._db, table, max_len)} FROM {table}"
+            except sqlite3.DatabaseError as exc:
+                raise RltuiError(f"run store {self.path}: {exc}") from exc
+
     def _decorate(self, row: dict[str, Any]) -> dict[str, Any]:
-        row["config"] = json.loads(row["config"])
-        row["hparams"] = json.loads(row["hparams"])
+        row = store_rows.read_run(row)  # raises store_rows.Malformed
         if row["status"] == "running" and _gone(row):
             row["status"] = "interrupted"  # its process is gone: killed, or the machine stopped
         return row
 
-    def list_runs(self, limit: int = 50, env: str | None = None) -> list[dict[str, Any]]:
-        """Newest first; a ``running`` run whose process is gone reads as ``interrupted``."""
+    def list_runs(self, limit: int = 50, env: str | None = None) -> store_rows.Rows:
+        """Newest first; a ``running`` run whose process is gone reads as ``interrupted``. Rows that
+        cannot be read are left out and counted in the result's ``skipped``."""
         where, params = ("WHERE env = ?", [env]) if env else ("", [])
-        rows = self._rows(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", [*params, int(limit)])
-        return [self._decorate(r) for r in rows]
+        rows = self._rows(f"{self._select('runs')} {where} ORDER BY id DESC LIMIT ?", [*params, int(limit)])
+        return store_rows.keep(rows, self._decorate)
 
     def get_run(self, run_id: int) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM runs WHERE id = ?", (run_id,))
-        return self._decorate(rows[0]) if rows else None
+        """One run, or None; a row that cannot be read is a one-line error saying why."""
+        rows = self._rows(f"{self._select('runs')} WHERE id = ?", (run_id,))
+        if not rows:
+            return None
+        try:
+            return self._decorate(rows[0])
+        except store_rows.Malformed as exc:
+            raise RltuiError(f"run {run_id} in {self.path} cannot be read: {exc}") from None
+
+    def episode_summary(self, run_id: int, window: int = 100) -> dict[str, Any]:
+        """Counts and means of a run's returns, aggregated in SQL (a run may hold millions of episodes):
+        ``episodes``, ``skipped`` (unreadable rows), ``best``, and the mean of the first and last
+        ``window`` episodes with how many each holds."""
+        valid = "typeof(ret) IN ('integer', 'real') AND abs(ret) <= 1e308"
+        total = self._rows(f"SELECT SUM({valid}) AS n, COUNT(*) AS rows, MAX(CASE WHEN {valid} THEN ret END) "
+                           "AS best FROM episodes WHERE run_id = ?", (run_id,))[0]
+        out: dict[str, Any] = {"episodes": int(total["n"] or 0), "skipped": int(total["rows"] - (total["n"] or 0)),
+                               "best": total["best"]}
+        for name, order in (("first", "ASC"), ("last", "DESC")):
+            row = self._rows(f"SELECT AVG(ret) AS mean, COUNT(*) AS n FROM (SELECT ret FROM episodes WHERE "
+                             f"run_id = ? AND {valid} ORDER BY idx {order} LIMIT ?)", (run_id, int(window)))[0]
+            out[f"{name}_mean"], out[f"{name}_n"] = row["mean"], int(row["n"])
+        return out
+
+    def episode_returns(self, run_id: int, max_points: int = 2_000) -> list[float]:
+        """A run's returns in order, for a chart: all of them up to ``max_points`` episodes, else the
+        means of equal consecutive buckets (fetched already averaged: memory stays bounded)."""
+        valid = "typeof(ret) IN ('integer', 'real') AND abs(ret) <= 1e308"
+        n = self._rows(f"SELECT COUNT(*) AS n FROM episodes WHERE run_id = ? AND {valid}", (run_id,))[0]["n"]
+        if n <= max_points:
+            rows = self._rows(f"SELECT ret FROM episodes WHERE run_id = ? AND {valid} ORDER BY idx", (run_id,))
+            return [float(r["ret"]) for r in rows]
+        size = -(-int(n) // int(max_points))
+        rows = self._rows(f"SELECT AVG(ret) AS ret FROM (SELECT ret, (ROW_NUMBER() OVER (ORDER BY idx) - 1) / ? "
+                          f"AS bucket FROM episodes WHERE run_id = ? AND {valid}) GROUP BY bucket ORDER BY bucket",
+                          (size, run_id))
+        return [float(r["ret"]) for r in rows]
 
     def episodes(self, run_id: int) -> list[dict[str, Any]]:
         return self._rows("SELECT idx, steps, ret, length FROM episodes WHERE run_id = ? ORDER BY idx", (run_id,))
@@ -346,19 +423,25 @@ class RunStore:
         return self._rows("SELECT idx, steps, ret, length, wall FROM episodes WHERE run_id = ? ORDER BY idx",
                           (run_id,))
 
-    def evaluations(self, run_id: int) -> list[dict[str, Any]]:
-        return self._rows("SELECT steps, mean, std, episodes, success_rate, created FROM evaluations "
-                          "WHERE run_id = ? ORDER BY id", (run_id,))
+    def evaluations(self, run_id: int, limit: int | None = None) -> store_rows.Rows:
+        """Oldest first (the newest ``limit`` when given); unreadable rows are skipped and counted."""
+        rows = self._rows("SELECT * FROM (SELECT steps, mean, std, episodes, success_rate, created, id FROM "
+                          "evaluations WHERE run_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+                          (run_id, -1 if limit is None else int(limit)))
+        return store_rows.keep(rows, store_rows.read_evaluation)
 
-    def checkpoints(self, run_id: int) -> list[dict[str, Any]]:
-        return self._rows("SELECT path, steps, created, COALESCE(role, 'last') AS role FROM checkpoints "
-                          "WHERE run_id = ? ORDER BY id", (run_id,))
+    def checkpoints(self, run_id: int, limit: int | None = None) -> store_rows.Rows:
+        """Oldest first (the newest ``limit`` when given); unreadable rows are skipped and counted."""
+        rows = self._rows(f"SELECT * FROM ({self._select('checkpoints')} WHERE run_id = ? ORDER BY id DESC "
+                          "LIMIT ?) ORDER BY id", (run_id, -1 if limit is None else int(limit)))
+        return store_rows.keep(rows, store_rows.read_checkpoint)
 
     def latest_checkpoint(self, run_id: int, role: str = "last") -> str | None:
-        """The run's checkpoint (``role="best"``: its best evaluation's), or None."""
-        rows = self._rows("SELECT path FROM checkpoints WHERE run_id = ? AND COALESCE(role, 'last') = ? "
-                          "ORDER BY created DESC, id DESC LIMIT 1", (run_id, role))
-        return rows[0]["path"] if rows else None
+        """The run's checkpoint (``role="best"``: its best evaluation's), or None; the newest readable one."""
+        rows = self._rows(f"{self._select('checkpoints')} WHERE run_id = ? AND COALESCE(role, 'last') = ? "
+                          "ORDER BY created DESC, id DESC LIMIT 10", (run_id, role))
+        kept = store_rows.keep(rows, store_rows.read_checkpoint)
+        return kept[0]["path"] if kept else None
 
     # -- human play ---------------------------------------------------------------------------------
     def add_human_episode(self, env: str, seed: int | None, actions: Sequence[int],
@@ -376,11 +459,8 @@ class RunStore:
 
     def human_episodes(self, env: str | None = None) -> list[dict[str, Any]]:
         where, params = ("WHERE env = ?", (env,)) if env else ("", ())
-        rows = self._rows(f"SELECT * FROM human_episodes {where} ORDER BY id", params)
-        for row in rows:
-            row["actions"] = json.loads(row["actions"])
-            row["rewards"] = json.loads(row["rewards"])
-        return rows
+        rows = self._rows(f"{self._select('human_episodes', store_rows.ACTIONS_MAX)} {where} ORDER BY id", params)
+        return store_rows.keep(rows, store_rows.read_human_episode)
 
     # -- human vs agent -----------------------------------------------------------------------------
     def add_comparison(self, env: str, agent: str, checkpoint: str | None, rounds: Sequence[dict[str, Any]],
@@ -422,49 +502,45 @@ class RunStore:
     def comparisons(self, env: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Comparisons, oldest first (progress over days reads top to bottom)."""
         where, params = ("WHERE env = ?", [env]) if env else ("", [])
-        rows = self._rows(f"SELECT * FROM (SELECT * FROM comparisons {where} ORDER BY id DESC LIMIT ?) "
+        rows = self._rows(f"SELECT * FROM ({self._select('comparisons')} {where} ORDER BY id DESC LIMIT ?) "
                           "ORDER BY id", [*params, int(limit)])
-        for row in rows:
-            row["seeds"] = json.loads(row["seeds"])
-        return rows
+        return store_rows.keep(rows, store_rows.read_comparison)
 
     def get_comparison(self, comparison_id: int) -> dict[str, Any] | None:
-        """One comparison with its rounds (each with the human episode's actions when kept)."""
-        rows = self._rows("SELECT * FROM comparisons WHERE id = ?", (comparison_id,))
+        """One comparison with its rounds (each with the human episode's actions when kept); rounds that
+        cannot be read are left out (``rounds_skipped``), a comparison that cannot is a one-line error."""
+        rows = self._rows(f"{self._select('comparisons')} WHERE id = ?", (comparison_id,))
         if not rows:
             return None
-        comparison = rows[0]
-        comparison["seeds"] = json.loads(comparison["seeds"])
+        try:
+            comparison = store_rows.read_comparison(rows[0])
+        except store_rows.Malformed as exc:
+            raise RltuiError(f"comparison {comparison_id} in {self.path} cannot be read: {exc}") from None
+        cap = store_rows.ACTIONS_MAX
         rounds = self._rows(
-            "SELECT r.*, h.actions AS human_actions FROM comparison_rounds r "
-            "LEFT JOIN human_episodes h ON h.id = r.human_episode_id WHERE r.comparison_id = ? ORDER BY r.idx",
-            (comparison_id,))
-        for r in rounds:
-            r["agent_actions"] = json.loads(r["agent_actions"])
-            r["human_actions"] = json.loads(r["human_actions"]) if r["human_actions"] else None
-        comparison["rounds_detail"] = rounds
+            f"SELECT r.comparison_id, r.idx, r.seed, r.human_episode_id, r.human_return, r.agent_return, "
+            f"r.winner, CASE WHEN length(r.agent_actions) > {cap} THEN NULL ELSE r.agent_actions END "
+            f"AS agent_actions, CASE WHEN length(h.actions) > {cap} THEN NULL ELSE h.actions END AS human_actions "
+            "FROM comparison_rounds r LEFT JOIN human_episodes h ON h.id = r.human_episode_id "
+            "WHERE r.comparison_id = ? ORDER BY r.idx", (comparison_id,))
+        kept = store_rows.keep(rounds, store_rows.read_round)
+        comparison["rounds_detail"] = kept
+        comparison["rounds_skipped"] = kept.skipped
         return comparison
 
     def get_human_episode(self, episode_id: int) -> dict[str, Any] | None:
-        """One kept human episode by id (with its actions and rewards), or None."""
-        rows = self._rows("SELECT * FROM human_episodes WHERE id = ?", (int(episode_id),))
-        if not rows:
-            return None
-        row = rows[0]
-        row["actions"] = json.loads(row["actions"])
-        row["rewards"] = json.loads(row["rewards"])
-        return row
+        """One kept human episode by id (with its actions and rewards), or None (also when unreadable)."""
+        rows = self._rows(f"{self._select('human_episodes', store_rows.ACTIONS_MAX)} WHERE id = ?",
+                          (int(episode_id),))
+        kept = store_rows.keep(rows, store_rows.read_human_episode)
+        return kept[0] if kept else None
 
     def latest_human_episode(self, env: str, seed: int) -> dict[str, Any] | None:
-        """The newest human episode on ``env`` and ``seed``, or None."""
-        rows = self._rows("SELECT * FROM human_episodes WHERE env = ? AND seed = ? ORDER BY id DESC LIMIT 1",
-                          (env, int(seed)))
-        if not rows:
-            return None
-        row = rows[0]
-        row["actions"] = json.loads(row["actions"])
-        row["rewards"] = json.loads(row["rewards"])
-        return row
+        """The newest readable human episode on ``env`` and ``seed``, or None."""
+        rows = self._rows(f"{self._select('human_episodes', store_rows.ACTIONS_MAX)} WHERE env = ? AND seed = ? "
+                          "ORDER BY id DESC LIMIT 10", (env, int(seed)))
+        kept = store_rows.keep(rows, store_rows.read_human_episode)
+        return kept[0] if kept else None
 
 
 def _upgrade(db: sqlite3.Connection) -> None:

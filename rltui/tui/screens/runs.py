@@ -70,12 +70,13 @@ Every training run, newest first, from the run store (the CLI's `rltui runs` rea
         table.clear()
         self.runs: dict[str, dict[str, Any]] = {}
         for run in self.app.store.list_runs(limit=500):
-            evals = self.app.store.evaluations(run["id"])
+            evals = self.app.store.evaluations(run["id"], limit=1)
             last = f"{evals[-1]['mean']:.3g}" if evals else ""
             key = str(run["id"])
             self.runs[key] = run
             status = Text(run["status"], style=_COLOURS.get(run["status"], ""))
-            table.add_row(key, run["env"], run["algo"], status, f"{run['steps']:,}", last, _when(run["started"]),
+            table.add_row(key, Text(run["env"]), Text(run["algo"]), status, f"{run['steps']:,}", last,
+                          _when(run["started"]),
                           key=key)
         if not self.runs:
             self.query_one("#run-info", Static).update(Text(
@@ -101,7 +102,7 @@ Every training run, newest first, from the run store (the CLI's `rltui runs` rea
         if run is None:
             return
         store = self.app.store
-        returns = [row["ret"] for row in store.episodes(run["id"])]
+        returns = store.episode_returns(run["id"])  # bucket means past 2,000 episodes: bounded memory
         chart = self.query_one("#run-chart", RewardChart)
         try:
             chart.bar = get_entry(run["env"]).solved

@@ -33,10 +33,10 @@ BAD_RUNS = [  # (values that break one row, whether the row can still be listed)
     ({"steps": "lots"}, False), ({"started": "yesterday"}, False), ({"started": 1e300}, False),
     ({"id": "x"}, False), ({"env": None}, False), ({"ended": float("inf")}, False), ({"episodes": -4}, False),
     ({"config": "{not json"}, True), ({"hparams": "[1, 2]"}, True), ({"status": b"\xff\xfe"}, True),
-    ({"pid": 2**62}, True), ({"config": "x" * 300_000}, True),
+    ({"pid": 2**62}, True), ({"config": "x" * 300_000}, True), ({"status": "running", "heartbeat": "soon"}, True),
 ]
 RUN_COLUMNS = ("id", "env", "algo", "config", "hparams", "seed", "device", "status", "error", "steps", "episodes",
-               "started", "ended", "pid")
+               "started", "ended", "pid", "heartbeat")
 
 
 def test_one_malformed_row_does_not_hide_the_others(tmp_path, capsys):

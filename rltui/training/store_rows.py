@@ -162,6 +162,11 @@ def read_run(row: dict[str, Any]) -> dict[str, Any]:
         out["ended"] = None
     pid = row.get("pid")
     out["pid"] = pid if isinstance(pid, int) and not isinstance(pid, bool) and 0 < pid < 2**31 else None
+    if "heartbeat" in row:  # a running run's last sign of life: anything but a time reads as none (stale)
+        try:
+            out["heartbeat"] = timestamp(row, "heartbeat", required=False)
+        except Malformed:
+            out["heartbeat"] = None
     for key in ("config", "hparams"):
         try:
             out[key] = json_field(row, key, dict)
@@ -174,7 +179,7 @@ def read_run(row: dict[str, Any]) -> dict[str, Any]:
 
 
 _RUN_FIELDS = {"id", "env", "algo", "status", "error", "device", "seed", "steps", "episodes", "started", "ended",
-               "pid", "config", "hparams"}
+               "pid", "config", "hparams", "heartbeat"}
 
 
 def read_evaluation(row: dict[str, Any]) -> dict[str, Any]:

@@ -223,3 +223,37 @@ def test_plugins_add_curated_entries(monkeypatch):
     finally:
         plugins.plugin_entries.cache_clear()
         resolve_mod._resolve.cache_clear()
+
+
+@sync
+async def test_pick_opens_a_typed_gymnasium_id_into_play():
+    from rltui.tui.app import RltuiApp
+    from rltui.tui.screens.play import PlayScreen
+
+    app = RltuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"Acrobot-v1")
+        await pilot.pause()
+        assert "open Acrobot-v1" in screen_text(app)
+        await pilot.press("enter")
+        for _ in range(50):  # the probe runs in a worker thread
+            await pilot.pause(0.1)
+            if app.screen.current is not None:
+                break
+        assert app.screen.current.name == "Acrobot-v1"
+        assert "-100" in screen_text(app)  # Gymnasium's reward_threshold as the solved bar
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PlayScreen)
+        await pilot.press("1", "3")
+        await pilot.pause()
+        assert app.screen.session.step_count == 2 and app.screen.last.view is not None
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("slash", *"Pendulum-v1", "enter")
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if "continuous actions" in screen_text(app):
+                break
+        assert "continuous actions" in screen_text(app)

@@ -19,6 +19,14 @@ from rltui.play.keymaps import KeyMap
 from rltui.tui.widgets.footer import Footer
 
 _SPACES: dict[str, tuple[str, str]] = {}  # env name -> (observation space, action space), built once
+_OPEN = "⏎open:"  # option id prefix of "open this Gymnasium id"
+
+
+def _looks_like_id(text: str) -> bool:
+    """A Gymnasium id (``Name-v3``, ``ns/Name-v0``) or ``module:EnvId``, as typed in the filter."""
+    import re
+
+    return bool(re.fullmatch(r"[\w.]+:\S+|([\w.-]+/)?[\w.-]+-v\d+", text))
 
 
 def _describe_spaces(name: str) -> tuple[str, str]:
@@ -119,6 +127,8 @@ class PickScreen(Screen):
 
 - **↑/↓** move through the catalogue; type **/** then text to filter it (name, kind or words);
   **↓** or **enter** back to the list, **esc** clears the filter.
+- Any Gymnasium id works too: type it in the filter (**/** `LunarLander-v3`, `ALE/Freeway-v5`,
+  `mymodule:MyEnv-v0`) and press **enter** to open it; it joins the list for this session.
 - **enter** play the highlighted environment yourself.
 - **t** train an agent on it; **r** the runs trained so far.
 - **c** compare yourself with a trained agent on the same seeds.
@@ -160,29 +170,60 @@ Atari run in real time. The agents listed fit the environment; the first is the 
             for i in range(envs.option_count):
                 if envs.get_option_at_index(i).id == last:
                     envs.highlighted = i
+            if envs.highlighted is None or envs.get_option_at_index(envs.highlighted).id != last:
+                if _looks_like_id(last):  # a Gymnasium id opened last time: open it again, off the UI thread
+                    self._open_id(last)
         envs.focus()
         self._show(self.current)
+
+    def _entries(self) -> list[EnvEntry]:
+        """The catalogue, plugins' entries, then the ids opened in this session."""
+        from rltui.envs.plugins import plugin_entries
+
+        opened = getattr(self, "_opened", [])
+        return [*CATALOGUE, *plugin_entries(), *opened]
 
     def _fill(self, text: str) -> None:
         envs = self.query_one("#envs", OptionList)
         words = text.lower().split()
-        keep = [e for e in CATALOGUE
-                if all(w in f"{e.name} {e.kind} {e.title} {e.description}".lower() for w in words)]
+        keep = [e for e in self._entries()
+                if all(w in f"{e.name} {e.gym_id} {e.kind} {e.title} {e.description}".lower() for w in words)]
         envs.clear_options()
         envs.add_options([Option(Text.assemble(f"{e.name:<21}", (e.kind, "dim")), id=e.name) for e in keep])
-        if keep:
+        wanted = text.strip()
+        if _looks_like_id(wanted) and not any(e.name == wanted for e in keep):
+            envs.add_option(Option(Text.assemble(("open ", "bold"), wanted, (" (enter)", "dim")),
+                                   id=f"{_OPEN}{wanted}"))
+        if envs.option_count:
             envs.highlighted = 0
+        want = getattr(self, "_want", None)  # an id just opened: highlighted once the filter is cleared
+        for i in range(envs.option_count):
+            if want is not None and envs.get_option_at_index(i).id == want:
+                envs.highlighted = i
 
-    @property
-    def current(self) -> EnvEntry | None:
+    def _highlighted_id(self) -> str | None:
         envs = self.query_one("#envs", OptionList)
         if envs.highlighted is None or envs.option_count == 0:
             return None
-        return get_entry(str(envs.get_option_at_index(envs.highlighted).id))
+        return str(envs.get_option_at_index(envs.highlighted).id)
+
+    @property
+    def current(self) -> EnvEntry | None:
+        option = self._highlighted_id()
+        if option is None or option.startswith(_OPEN):
+            return None
+        return get_entry(option)
 
     def _show(self, entry: EnvEntry | None) -> None:
         details = self.query_one("#details", Static)
         if entry is None:
+            option = self._highlighted_id()
+            if option is not None and option.startswith(_OPEN):
+                error = getattr(self, "_open_error", "")
+                details.update(Text(error, style="bold #ff6b6b") if error else Text(
+                    f"enter opens the Gymnasium id {option[len(_OPEN):]}: rltui reads its spaces, keys and "
+                    "solved bar from the env itself", style="dim"))
+                return
             details.update(Text("no environment matches the filter", style="dim"))
             return
         details.update(entry_details(entry, _SPACES.get(entry.name)))
@@ -210,17 +251,51 @@ Atari run in real time. The agents listed fit the environment; the first is the 
     @on(Input.Changed, "#filter")
     def _filtered(self, event: Input.Changed) -> None:
         self._fill(event.value)
+        if not event.value:
+            self._want = None
         self._show(self.current)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
+        option = self._highlighted_id()
+        if option is not None and option.startswith(_OPEN):
+            self._open_id(option[len(_OPEN):])
         self.query_one("#envs", OptionList).focus()
+
+    @work(thread=True, exclusive=True, group="open")
+    def _open_id(self, name: str) -> None:
+        """Resolve a typed id off the UI thread (the probe builds the env once), then list it."""
+        from rltui.errors import RltuiError
+
+        try:
+            entry = get_entry(name)
+        except RltuiError as exc:
+            self.app.call_from_thread(self._open_failed, str(exc))
+            return
+        self.app.call_from_thread(self._opened_ready, entry)
+
+    def _open_failed(self, error: str) -> None:
+        self._open_error = error
+        self._show(self.current)
+
+    def _opened_ready(self, entry: EnvEntry) -> None:
+        self._open_error = ""
+        if entry not in self._entries():
+            self._opened = [*getattr(self, "_opened", []), entry]
+        self._want = entry.name
+        self.query_one("#filter", Input).value = ""
+        self._fill("")
+        self._show(self.current)
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
     def _chosen(self) -> EnvEntry | None:
         entry = self.current
+        option = self._highlighted_id()
+        if entry is None and option is not None and option.startswith(_OPEN):
+            self._open_id(option[len(_OPEN):])
+            return None
         if entry is None:
             self.notify("no environment selected: clear the filter", severity="warning")
             return None

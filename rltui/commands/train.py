@@ -46,8 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "and at each evaluation; 0: only at the end (default 60s)")
     p.add_argument("--resume", metavar="CHECKPOINT|RUN", help="continue training this checkpoint, or run RUN's "
                    "latest; an interrupted or stopped run carries on where its checkpoint left it")
-    p.add_argument("--demos", metavar="all|IDS", help="start from your kept play on this env: all, or human "
-                   "episode ids like 3,5 (grid worlds and CartPole)")
+    p.add_argument("--demos", metavar="all|IDS|minari:NAME", help="start from your kept play on this env: all, "
+                   "or human episode ids like 3,5 (grid worlds and CartPole), or a Minari dataset (share extra)")
     p.add_argument("--demo-passes", type=int, default=1, help="times the agent goes over the demos (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, just the summary")
     p.add_argument("--tensorboard", metavar="DIR", help="also log the run's curves as TensorBoard event files "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -72,8 +73,20 @@ def _own(obs: Any) -> Any:
     return int(obs) if np.ndim(obs) == 0 else np.array(obs, copy=True)
 
 
-def parse_demo_ids(text: str) -> list[int] | None:
-    """``"all"`` → None (every kept episode of the env); ``"3,5,9"`` → ids."""
+@dataclass(frozen=True)
+class MinariDemos:
+    """``--demos minari:NAME``: the episodes of a Minari dataset instead of the run store's."""
+
+    dataset_id: str
+
+
+def parse_demo_ids(text: str) -> list[int] | None | MinariDemos:
+    """``"all"`` → None (every kept episode of the env); ``"3,5,9"`` → ids; ``"minari:NAME"`` → that dataset."""
+    if text.strip().startswith("minari:"):
+        name = text.strip()[len("minari:"):]
+        if not name:
+            raise RltuiError("--demos minari: needs a dataset id, e.g. minari:rltui/FrozenLake4x4/human-v0")
+        return MinariDemos(name)
     text = text.strip().lower()
     if text == "all":
         return None
@@ -86,10 +99,12 @@ def parse_demo_ids(text: str) -> list[int] | None:
     return ids
 
 
-def load_demos(store: Any, env_name: str, algo: str, ids: list[int] | None,
+def load_demos(store: Any, env_name: str, algo: str, ids: list[int] | None | MinariDemos,
                env_overrides: dict[str, Any] | None = None) -> list[Episode]:
     """Kept human episodes of ``env_name`` (all, or the given ids) as transitions for ``algo``."""
     check_demo_env(env_name)
+    if isinstance(ids, MinariDemos):
+        return load_minari_demos(ids.dataset_id, env_name, algo, env_overrides)
     name = get_entry(env_name).name
     kept = store.human_episodes(name)
     if ids is not None:
@@ -103,6 +118,41 @@ def load_demos(store: Any, env_name: str, algo: str, ids: list[int] | None,
         raise RltuiError(f"no human episodes kept on {name} yet: play some first (rltui play {name})")
     return [replay_demo(name, algo, row["seed"], row["actions"], row["rewards"], env_overrides=env_overrides,
                         label=f"human episode {row['id']}") for row in kept if row["seed"] is not None]
+
+
+def load_minari_demos(dataset_id: str, env_name: str, algo: str,
+                      env_overrides: dict[str, Any] | None = None) -> list[Episode]:
+    """A Minari dataset's episodes as transitions, where ``algo`` trains on the raw env (the dataset holds
+    raw observations): its env must be ``env_name``'s and the algorithm's observation pipeline the identity."""
+    try:
+        import minari
+    except ImportError:
+        raise RltuiError('--demos minari: needs minari: pip install -e ".[share]"') from None
+    entry = get_entry(env_name)
+    try:
+        dataset = minari.load_dataset(dataset_id)
+    except (FileNotFoundError, ValueError) as exc:
+        raise RltuiError(f"no Minari dataset {dataset_id!r} here ({exc})"[:300]) from None
+    spec = dataset.spec.env_spec
+    if spec is None or spec.id != entry.gym_id:
+        raise RltuiError(f"Minari dataset {dataset_id} was recorded on {spec.id if spec else 'an unknown env'}, "
+                         f"not {entry.name} ({entry.gym_id})")
+    env = make_training_env(entry.name, **env_options(algo), **(env_overrides or {}))
+    try:
+        if env.observation_space != dataset.observation_space or env.action_space != dataset.action_space:
+            raise RltuiError(f"{algo} on {entry.name} trains on {env.observation_space}, not the raw observations "
+                             f"{dataset.observation_space} a Minari dataset holds (try dqn)")
+    finally:
+        env.close()
+    episodes: list[Episode] = []
+    for ep in dataset.iterate_episodes():
+        obs = ep.observations
+        episodes.append([Transition(_own(obs[t]), int(ep.actions[t]), float(ep.rewards[t]), _own(obs[t + 1]),
+                                    bool(ep.terminations[t]), bool(ep.truncations[t]))
+                         for t in range(len(ep.rewards))])
+    if not episodes:
+        raise RltuiError(f"Minari dataset {dataset_id} has no episodes")
+    return episodes
 
 
 def learn_from_demos(agent: Agent, episodes: list[Episode], passes: int = 1) -> int:

@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="frames a second when rendering (default 8)")
     p.add_argument("--env", help="refuse the checkpoint unless it was trained on this env")
     p.add_argument("--device", default="cpu", help="device for neural agents (default cpu)")
+    p.add_argument("--renderer", choices=("fast", "gymnasium"),
+                   help="CarRacing's observations: fast or gymnasium (default: what the checkpoint trained on)")
     p.add_argument("--record", metavar="OUT.gif|OUT.mp4", help="also save the episodes as one GIF or MP4 video")
     p.add_argument("--frames", choices=("board", "rgb"), default="board", help="with --record on grid envs: "
                    "draw the board as rltui does (default) or use the env's own rgb_array frames")
@@ -61,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         check_path(args.record)
     agent, header = load_agent(args.checkpoint, expected_env=args.env, trust=args.trust, device=device)
     entry = get_entry(header["env"])
+    if args.renderer:
+        header["env_kwargs"] = {**(header.get("env_kwargs") or {}), "renderer": args.renderer}
     if args.record:  # the recorded episodes are the evaluation: greedy, on the same seeds
         import numpy as np
 

@@ -21,6 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --agent: stop after this many episodes")
     p.add_argument("--trust", action="store_true", help="with --agent sb3:PATH.zip: allow loading it (SB3 files "
                    "are pickles, which can run code: only for files you trust)")
+    p.add_argument("--renderer", choices=("fast", "gymnasium"),
+                   help="with --agent on CarRacing: the agent's observations, fast or gymnasium (default: what "
+                   "the checkpoint trained on); what you see is Gymnasium's full-size frame either way")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         from rltui.share.sb3 import load_agent
 
         load_agent(args.agent, entry.name, trust=args.trust)
+    if args.renderer is not None and not args.agent:
+        raise RltuiError("--renderer needs --agent CHECKPOINT (a person always sees Gymnasium's frames)")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise RltuiError("play needs an interactive terminal")
     from rltui.tui.app import run_app
@@ -42,5 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if args.agent:
         watch = {"checkpoint": args.agent, "episodes": args.episodes, "seed": args.seed, "env": entry.name,
                  "trust": args.trust}
+        if args.renderer is not None:
+            watch["renderer"] = args.renderer
         return run_app(args.data_dir, start=("watch", entry.name), watch=watch)
     return run_app(args.data_dir, start=("play", entry.name), play_seed=args.seed)

@@ -37,6 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--env-opt", dest="env_opts", action="append", default=[], metavar="KEY=VALUE",
                    help="override an env option (repeatable), e.g. --env-opt is_slippery=false")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (neural agents)")
+    p.add_argument("--renderer", choices=("fast", "gymnasium"),
+                   help="CarRacing's observations: fast (drawn at the agent's size, the default) or gymnasium "
+                   "(Gymnasium's own drawing); kept in the checkpoint")
     p.add_argument("--n-envs", type=int, default=1, help="parallel envs (neural agents)")
     p.add_argument("--eval-every", type=int, help="greedy evaluation every N steps (0: never)")
     p.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
@@ -121,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
                 entry.name, algo, steps, seed=args.seed, preset=args.preset, hparams=parse_assignments(args.sets),
                 device=args.device, n_envs=args.n_envs, eval_every=args.eval_every,
                 eval_episodes=args.eval_episodes, out=args.out,
-                env_overrides=parse_assignments(args.env_opts, "--env-opt"), episodes=args.episodes,
+                env_overrides=_with_renderer(parse_assignments(args.env_opts, "--env-opt"), args.renderer),
+                episodes=args.episodes,
                 data_dir=args.data_dir, demos=args.demos, demo_passes=args.demo_passes, preset_file=preset_file)
         if args.checkpoint_every is not None:
             config.checkpoint_every_s, config.checkpoint_every = args.checkpoint_every
@@ -388,3 +392,8 @@ def _summary(trainer, finished, latest: _Latest, store) -> None:
     if store.path is not None:
         table.add_row("run store", str(store.path))
     Console().print(table)
+
+
+def _with_renderer(env_overrides: dict, renderer: str | None) -> dict:
+    """``--renderer`` as the env option the pipeline reads (and the checkpoint keeps)."""
+    return env_overrides if renderer is None else {**env_overrides, "renderer": renderer}

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import gymnasium as gym
 
 __all__ = ["CATALOGUE", "EnvEntry", "KeyBinding", "env_names", "get_entry", "make_env", "make_training_env",
-           "register_envs"]
+           "recorded_env_kwargs", "register_envs"]
 
 
 def make_env(name: str, render_mode: str | None = None, **overrides: Any) -> gym.Env:
@@ -34,3 +34,13 @@ def make_training_env(name: str, **options: Any) -> gym.Env:
     from rltui.envs.factory import make_training_env as _make
 
     return _make(name, **options)
+
+
+def recorded_env_kwargs(entry: EnvEntry, overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` with CarRacing's observation renderer made explicit, so that a run's store row and
+    checkpoint header rebuild the pipeline it trained on even if the default changes."""
+    if entry.family != "carracing" or "renderer" in overrides:
+        return overrides
+    from rltui.envs.factory import TRAINING_RENDERER
+
+    return {"renderer": TRAINING_RENDERER, **overrides}

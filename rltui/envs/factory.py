@@ -3,7 +3,8 @@
 :func:`make_env` gives the env a person sees (full-colour frames, native frame rate).
 :func:`make_training_env` adds the observation pipeline an agent needs, built from Gymnasium's own
 wrappers: AtariPreprocessing (+ FrameStackObservation) for Atari, grey 84×84 + frame skip (+ stack)
-for CarRacing, and a Discrete state index for tabular agents on GridWorld.
+for CarRacing (drawn at that size by :mod:`rltui.envs.carracing_fast` unless ``renderer="gymnasium"``),
+and a Discrete state index for tabular agents on GridWorld.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from rltui.errors import RltuiError
 # Arguments gym.make itself takes besides the env's own.
 _MAKE_KWARGS = {"max_episode_steps", "disable_env_checker", "autoreset", "apply_api_compatibility"}
 
+# CarRacing observation renderers: "fast" draws the agent's frame at its size (rltui.envs.carracing_fast),
+# "gymnasium" is Gymnasium's own 1000×800 drawing. People play Gymnasium's; agents train on the fast one.
+RENDERERS = ("fast", "gymnasium")
+TRAINING_RENDERER = "fast"
+_FAST_OPTIONS = ("pixels", "grey", "supersample")  # FastCarRacing's own arguments
 ATARI_FRAME_SKIP = 4
 CARRACING_FRAME_SKIP = 4
 FRAME_STACK = 4
@@ -52,7 +58,16 @@ def render_modes(entry: EnvEntry) -> list[str]:
     return list(getattr(_creator(entry), "metadata", {}).get("render_modes", []))
 
 
-def _check_kwargs(entry: EnvEntry, kwargs: dict[str, Any]) -> None:
+def check_renderer(entry: EnvEntry, renderer: Any) -> str:
+    """``renderer`` if ``entry`` can use it, else a one-line error (the fast renderer draws CarRacing)."""
+    if renderer not in RENDERERS:
+        raise RltuiError(f"renderer must be one of {', '.join(RENDERERS)}, not {renderer!r}")
+    if renderer == "fast" and entry.family != "carracing":
+        raise RltuiError(f"{entry.name}: the fast renderer draws CarRacing only; use --renderer gymnasium")
+    return renderer
+
+
+def _check_kwargs(entry: EnvEntry, kwargs: dict[str, Any], also: tuple[str, ...] = ()) -> None:
     """Name the bad option instead of letting a TypeError from deep inside Gymnasium escape."""
     creator = _creator(entry)
     try:
@@ -61,7 +76,7 @@ def _check_kwargs(entry: EnvEntry, kwargs: dict[str, Any]) -> None:
         return
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
-    bad = sorted(k for k in kwargs if k not in params and k not in _MAKE_KWARGS)
+    bad = sorted(k for k in kwargs if k not in params and k not in _MAKE_KWARGS and k not in also)
     if bad:
         valid = sorted((set(params) - {"self", "render_mode"}) | _MAKE_KWARGS)
         raise RltuiError(f"{entry.name}: unknown option(s) {', '.join(bad)}; valid: {', '.join(valid)}")
@@ -92,14 +107,21 @@ def make_env(name: str, render_mode: str | None = None, **overrides: Any) -> gym
     """The catalogue env ``name`` with its kwargs, updated by ``overrides``.
 
     Raises :class:`RltuiError` listing the valid names for an unknown name, and naming the option for
-    a bad keyword argument or value.
+    a bad keyword argument or value. ``renderer="fast"`` (CarRacing) draws the observation with
+    :class:`rltui.envs.carracing_fast.FastCarRacing`; full-size frames stay Gymnasium's either way.
     """
     entry = get_entry(name)
     _prepare(entry)
+    renderer = check_renderer(entry, overrides.pop("renderer", "gymnasium"))
     kwargs = {**entry.kwargs, **overrides}
-    _check_kwargs(entry, kwargs)
+    _check_kwargs(entry, kwargs, also=_FAST_OPTIONS if renderer == "fast" else ())
+    gym_id = entry.gym_id
+    if renderer == "fast":
+        from rltui.envs.carracing_fast import register_fast_carracing
+
+        gym_id = register_fast_carracing()
     try:
-        return gym.make(entry.gym_id, render_mode=render_mode, **kwargs)
+        return gym.make(gym_id, render_mode=render_mode, **kwargs)
     except Exception as exc:
         # A person's option values reach env code that checks them its own way (FrozenLake's map_name is
         # a KeyError, others assert): with overrides, any failure to build is a bad option, said in one line.
@@ -152,7 +174,11 @@ def make_training_env(
         raise RltuiError(f"{entry.name}: terminal_on_life_loss is an Atari option")
     if entry.family == "atari":
         overrides = {"frameskip": 1, **overrides}  # AtariPreprocessing does the skipping
-    env = make_env(name, render_mode=render_mode, **overrides)
+    renderer = check_renderer(entry, overrides.pop("renderer", TRAINING_RENDERER if entry.family == "carracing"
+                                                   else "gymnasium"))
+    if renderer == "fast":  # drawn grey at the agent's size: no grey or resize wrapper after it
+        overrides = {**overrides, "pixels": PIXEL_SIZE, "grey": True}
+    env = make_env(name, render_mode=render_mode, renderer=renderer, **overrides)
     if entry.family == "gridworld" and tabular:
         from rltui.envs.gridworld import LocalViewIndex
 
@@ -167,9 +193,14 @@ def make_training_env(
         if frame_stack > 1:
             env = gym.wrappers.FrameStackObservation(env, frame_stack)
     elif entry.family == "carracing":
-        env = gym.wrappers.MaxAndSkipObservation(env, skip=CARRACING_FRAME_SKIP)
-        env = gym.wrappers.GrayscaleObservation(env, keep_dim=False)
-        env = gym.wrappers.ResizeObservation(env, (PIXEL_SIZE, PIXEL_SIZE))
+        if renderer == "fast":
+            from rltui.envs.carracing_fast import SkipAndMax
+
+            env = SkipAndMax(env, skip=CARRACING_FRAME_SKIP)
+        else:
+            env = gym.wrappers.MaxAndSkipObservation(env, skip=CARRACING_FRAME_SKIP)
+            env = gym.wrappers.GrayscaleObservation(env, keep_dim=False)
+            env = gym.wrappers.ResizeObservation(env, (PIXEL_SIZE, PIXEL_SIZE))
         if frame_stack > 1:
             env = gym.wrappers.FrameStackObservation(env, frame_stack)
     elif entry.family == "generic":

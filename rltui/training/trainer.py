@@ -38,7 +38,7 @@ from typing import Any
 
 from rltui.agents import make_agent
 from rltui.agents.base import Agent
-from rltui.envs import get_entry, make_training_env
+from rltui.envs import get_entry, make_training_env, recorded_env_kwargs
 from rltui.errors import RltuiError
 from rltui.training.checkpoints import (
     NonFiniteState,
@@ -260,6 +260,7 @@ class Trainer:
         config.check()
         self.config = config
         self.entry = get_entry(config.env)
+        config.env_overrides = recorded_env_kwargs(self.entry, config.env_overrides)  # the renderer, in the header
         self.callback = callback
         self.control = control or TrainerControl()
         self.settings = train_settings(config)

@@ -173,12 +173,14 @@ class RltuiApp(App):
         self._open(RunsScreen())
 
     def open_watch_checkpoint(self, checkpoint: str, episodes: int | None = None, seed: int | None = None,
-                              env: str | None = None, trust: bool = False) -> None:
+                              env: str | None = None, trust: bool = False,
+                              renderer: str | None = None) -> None:
         """Watch a saved agent play (from the Runs screen or ``rltui play --agent``)."""
         from rltui.tui.screens.watch import watch_checkpoint_screen
 
         try:
-            screen = watch_checkpoint_screen(checkpoint, episodes=episodes, seed=seed, env=env, trust=trust)
+            screen = watch_checkpoint_screen(checkpoint, episodes=episodes, seed=seed, env=env, trust=trust,
+                                             renderer=renderer)
         except Exception as exc:  # noqa: BLE001 - a bad checkpoint is a message
             self.notify(f"cannot watch: {exc}", severity="error", timeout=8)
             return

@@ -10,15 +10,19 @@ from rltui.tui.screens.play import PlayScreen
 
 
 def watch_checkpoint_screen(checkpoint: str, *, episodes: int | None = None, seed: int | None = None,
-                            env: str | None = None, trust: bool = False) -> PlayScreen:
-    """A Play screen in which the checkpoint's agent plays (``env`` checks it was trained there).
+                            env: str | None = None, trust: bool = False, renderer: str | None = None) -> PlayScreen:
+    """A Play screen in which the checkpoint's agent plays (``env`` checks it was trained there;
+    ``renderer`` replaces the CarRacing observation renderer it trained with).
 
     A wrong file or env raises :class:`rltui.errors.RltuiError` with a one-line message. ``sb3:PATH.zip``
     plays a Stable-Baselines3 model (``trust`` required: see :mod:`rltui.share.sb3`).
     """
     agent, header = load_agent(checkpoint, expected_env=env, trust=trust)
     name = header["env"]
-    session, policy, on_start = watch_session(agent, name, seed, env_overrides=header.get("env_kwargs") or None)
+    env_kwargs = dict(header.get("env_kwargs") or {})
+    if renderer is not None:
+        env_kwargs["renderer"] = renderer
+    session, policy, on_start = watch_session(agent, name, seed, env_overrides=env_kwargs or None)
     label = f"{header['algo']} · {Path(checkpoint.removeprefix('sb3:')).name}"
     return PlayScreen(name, seed, policy=policy, session=session, on_episode_start=on_start,
                       watch_label=label, episodes=episodes)

@@ -53,6 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "or human episode ids like 3,5 (grid worlds and CartPole), or a Minari dataset (share extra)")
     p.add_argument("--demo-passes", type=int, default=1, help="times the agent goes over the demos (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, just the summary")
+    p.add_argument("--worker", choices=("thread", "process"), default="thread",
+                   help="train in a thread of this process (default) or in a child process, as the app does")
     p.add_argument("--tensorboard", metavar="DIR", help="also log the run's curves as TensorBoard event files "
                    "under DIR, with SB3's tag names (share extra)")
 
@@ -80,9 +82,13 @@ class _Latest:
     """What the callback saw last; written by the training thread, read by the display thread."""
 
     def __init__(self) -> None:
+        import collections
+
         self.progress: Any = None
         self.evaluation: Any = None
+        self.best_eval: float | None = None
         self.last_return: float | None = None
+        self.recent: collections.deque[float] = collections.deque(maxlen=100)
         self.finished: Any = None
 
 
@@ -187,7 +193,7 @@ def _continued_config(stored: dict, args):
 
 def _train(args, config, store, agent, header, continue_run) -> int:
     from rltui.training.events import EpisodeEnd, Evaluation, Finished, Progress, TrainerControl
-    from rltui.training.trainer import Trainer
+    from rltui.training.handle import start_training
 
     latest = _Latest()
     tensorboard = None
@@ -203,17 +209,21 @@ def _train(args, config, store, agent, header, continue_run) -> int:
             latest.progress = event
         elif isinstance(event, EpisodeEnd):
             latest.last_return = event.ret
+            latest.recent.append(event.ret)
         elif isinstance(event, Evaluation):
             latest.evaluation = event
+            if latest.best_eval is None or event.mean > latest.best_eval:
+                latest.best_eval = event.mean
         elif isinstance(event, Finished):
             latest.finished = event
 
     control = TrainerControl()
     try:
-        trainer = Trainer(config, callback=callback, control=control, store=store, agent=agent,
-                          continue_run=continue_run, header=header)
+        trainer = start_training(args.worker, config, callback=callback, control=control, store=store, agent=agent,
+                                 continue_run=continue_run, header=header)
         if continue_run is not None:
-            print(f"continuing run {continue_run} from step {trainer.steps:,} of {config.steps:,}", file=sys.stderr)
+            print(f"continuing run {continue_run} from step {header['run_steps']:,} of {config.steps:,}",
+                  file=sys.stderr)
         result: list[Any] = []
         done = threading.Event()
 
@@ -374,7 +384,7 @@ def _summary(trainer, finished, latest: _Latest, store) -> None:
         table.add_row("steps", f"{finished.steps:,}")
         table.add_row("episodes", f"{finished.episodes:,}")
         table.add_row("time", f"{finished.elapsed_s:.1f} s ({rate:,.0f} steps/s)")
-    recent = trainer.recent_returns
+    recent = list(latest.recent)
     if recent:
         table.add_row(f"mean return, last {len(recent)}", f"{sum(recent) / len(recent):.3f}")
     if latest.evaluation is not None:
@@ -387,7 +397,7 @@ def _summary(trainer, finished, latest: _Latest, store) -> None:
     if finished is not None and finished.checkpoint:
         table.add_row("checkpoint", finished.checkpoint)
     if finished is not None and finished.best_checkpoint:
-        best = f" (eval {trainer.best_mean:.3f})" if trainer.best_mean is not None else ""
+        best = f" (eval {latest.best_eval:.3f})" if latest.best_eval is not None else ""
         table.add_row("best checkpoint", finished.best_checkpoint + best)
     if store.path is not None:
         table.add_row("run store", str(store.path))

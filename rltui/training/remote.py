@@ -23,8 +23,9 @@ order. Underneath:
 * a child that dies without a word (killed, out of memory) ends the run as ``failed`` with its exit
   code, in the callback and in the run store.
 
-Messages are pickled with the standard pickler (tensors as bytes), not multiprocessing's, which would
-move tensors into shared memory.
+Messages are small frozen dataclasses (:class:`EventBatch`, :class:`Ready`, :class:`LearnedState`,
+:class:`FinalState` from the child; :class:`Command`, :class:`AgentRequest` to it), pickled with the
+standard pickler (tensors as bytes), not multiprocessing's, which would move tensors into shared memory.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import pickle
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from rltui.training.config import TrainConfig
@@ -46,6 +48,64 @@ FLUSH_MAX_EVENTS = 2000
 
 
 _spawn_lock = threading.Lock()
+
+
+# ---- the messages over the pipe ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class EventBatch:
+    """Child -> parent: events in the order the Trainer sent them."""
+
+    run_id: int | None
+    events: list[Any]
+
+
+@dataclass(frozen=True)
+class Ready:
+    """Child -> parent: the Trainer is built (what a face shows before the first event)."""
+
+    device: str
+    algo: str
+    hparams: dict[str, Any]
+    observation_space: Any
+    action_space: Any
+
+
+@dataclass(frozen=True)
+class LearnedState:
+    """Child -> parent: the agent's learned state, as asked for by :class:`AgentRequest`."""
+
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FinalState:
+    """Child -> parent: the agent's state at the end of the run, just before its ``Finished``."""
+
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Command:
+    """Parent -> child: a :class:`TrainerControl` command (pause, resume, stop, save, epsilon, pace)."""
+
+    name: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class AgentRequest:
+    """Parent -> child: send a :class:`LearnedState` soon."""
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What the child is given to start: the config, the agent it continues (pickled), the run it
+    carries on, and a test hook."""
+
+    config: TrainConfig
+    loaded: bytes | None = None
+    continue_run: int | None = None
+    header: dict[str, Any] | None = field(default=None)
 
 
 def prepare_spawn() -> None:
@@ -111,9 +171,11 @@ class RemoteTrainer:
 
     def __init__(self, config: TrainConfig, *, callback: Callback, control: TrainerControl | None = None,
                  agent: Any = None, store: Any = None, child_setup: Callable[[], None] | None = None,
-                 on_ready: Callable[[RemoteTrainer], None] | None = None,
-                 on_agent: Callable[[], None] | None = None) -> None:
+                 on_ready: Callable[[Any], None] | None = None,
+                 on_agent: Callable[[], None] | None = None, continue_run: int | None = None,
+                 header: dict[str, Any] | None = None) -> None:
         self.config = config
+        self.continue_run, self.header = continue_run, header
         self.callback = callback
         self.control = control or TrainerControl()
         self.store = store
@@ -143,9 +205,21 @@ class RemoteTrainer:
         """Ask the child for its current learned state (answered at its next event, within ~0.1 s)."""
         if not self._asked:
             self._asked = True
-            self._send(("agent", None))
+            self._send(AgentRequest())
 
-    def _send(self, message: tuple[str, Any]) -> None:
+    def learned_state(self) -> dict[str, Any] | None:
+        """The learned state last received (None: none yet; :meth:`request_agent` asks for one)."""
+        agent = self.agent
+        if isinstance(agent, AgentMirror):
+            return agent.latest
+        return None if agent is None else agent.state_dict()
+
+    def forget_learned_state(self) -> None:
+        """The next watch starts from what is learned by then, not from the state received before."""
+        if isinstance(self.agent, AgentMirror):
+            self.agent.latest = None
+
+    def _send(self, message: Any) -> None:
         with self._send_lock:
             if self._conn is None:
                 return
@@ -160,16 +234,17 @@ class RemoteTrainer:
         ctx = mp.get_context("spawn")
         prepare_spawn()
         parent_conn, child_conn = ctx.Pipe()
+        start = _Start(self.config, self._loaded, self.continue_run, self.header)
         self.process = ctx.Process(target=_child_main, name="rltui-trainer", daemon=False,
-                                   args=(child_conn, self.config, self._loaded, self._child_setup))
+                                   args=(child_conn, start, self._child_setup))
         started = time.perf_counter()
         self.process.start()
         child_conn.close()
         with self._send_lock:
             self._conn = parent_conn
-        for command in self.control.state_commands():
-            self._send(command)
-        self.control.listen(lambda command, value: self._send((command, value)))
+        for command, value in self.control.state_commands():
+            self._send(Command(command, value))
+        self.control.listen(lambda command, value: self._send(Command(command, value)))
         finished: Finished | None = None
         try:
             while True:
@@ -189,43 +264,32 @@ class RemoteTrainer:
             finished = self._died(time.perf_counter() - started)
         return finished
 
-    def stop_and_wait(self, timeout: float) -> bool:
-        """Ask the run to stop (it saves what it learned) and wait up to ``timeout``; True if it ended."""
-        self.control.stop()
-        if self.process is None:
-            return True
-        self.process.join(timeout)
-        return not self.process.is_alive()
-
     # ---- what the child says ----------------------------------------------------------------------
-    def _handle(self, message: tuple) -> Finished | None:
-        kind = message[0]
-        if kind == "events":
-            _, run_id, events = message
-            self.run_id = run_id
+    def _handle(self, message: Any) -> Finished | None:
+        if isinstance(message, EventBatch):
+            self.run_id = message.run_id
             done = None
-            for event in events:
+            for event in message.events:
                 if isinstance(event, Progress):
                     self._last_progress = event
                 elif isinstance(event, Finished):
                     done = event
                 self.callback(event)
             return done
-        if kind == "ready":
-            info = message[1]
-            self.device, self.algo, self.hparams = info["device"], info["algo"], info["hparams"]
-            self.observation_space, self.action_space = info["observation_space"], info["action_space"]
+        if isinstance(message, Ready):
+            self.device, self.algo, self.hparams = message.device, message.algo, message.hparams
+            self.observation_space, self.action_space = message.observation_space, message.action_space
             self.agent = AgentMirror(self, self.algo, self.hparams)
             if self.on_ready is not None:
                 self.on_ready(self)
-        elif kind == "agent":
+        elif isinstance(message, LearnedState):
             self._asked = False
             if isinstance(self.agent, AgentMirror):
-                self.agent.latest = message[1]
+                self.agent.latest = message.state
             if self.on_agent is not None:
                 self.on_agent()
-        elif kind == "final":
-            self.agent = self._rebuild(message[1])
+        elif isinstance(message, FinalState):
+            self.agent = self._rebuild(message.state)
         return None
 
     def _rebuild(self, state: dict[str, Any]) -> Any:
@@ -281,7 +345,7 @@ class _Outbox:
         self.trainer: Any = None
         self.agent_wanted = False
 
-    def send(self, message: tuple) -> None:
+    def send(self, message: Any) -> None:
         data = _dumps(message)
         with self.lock:
             try:
@@ -293,11 +357,11 @@ class _Outbox:
         """The Trainer's callback (its own thread)."""
         if self.agent_wanted and self.trainer is not None:
             self.agent_wanted = False
-            self.send(("agent", _cpu_state(self.trainer.agent)))
+            self.send(LearnedState(_cpu_state(self.trainer.agent)))
         self.pending.append(event)
         if isinstance(event, Finished) and self.trainer is not None:
             try:
-                self.send(("final", _cpu_state(self.trainer.agent)))
+                self.send(FinalState(_cpu_state(self.trainer.agent)))
             except Exception:  # noqa: BLE001 - the result matters more than the copy
                 pass
         now = time.monotonic()
@@ -309,24 +373,24 @@ class _Outbox:
         batch, self.pending = self.pending, []
         self.last_flush = time.monotonic() if now is None else now
         run_id = getattr(self.trainer, "run_id", None)
-        self.send(("events", run_id, batch))
+        self.send(EventBatch(run_id, batch))
 
 
 def _listen(conn, control: TrainerControl, outbox: _Outbox) -> None:
     """The child's command thread: apply what the parent says; stop when the parent is gone."""
     while True:
         try:
-            command, value = pickle.loads(conn.recv_bytes())
+            message = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             control.stop()
             return
-        if command == "agent":
+        if isinstance(message, AgentRequest):
             if control.paused and outbox.trainer is not None:  # no events while paused: answer here
-                outbox.send(("agent", _cpu_state(outbox.trainer.agent)))
+                outbox.send(LearnedState(_cpu_state(outbox.trainer.agent)))
             else:
                 outbox.agent_wanted = True
-        else:
-            control.apply(command, value)
+        elif isinstance(message, Command):
+            control.apply(message.name, message.value)
 
 
 def _quiet_child(data_dir: str | None) -> None:
@@ -356,8 +420,9 @@ def _stop_on_signals(control: TrainerControl) -> None:
             signal.signal(sig, lambda signum, frame: control.stop())
 
 
-def _child_main(conn, config: TrainConfig, loaded: bytes | None, setup: Callable[[], None] | None) -> None:
+def _child_main(conn, start: _Start, setup: Callable[[], None] | None) -> None:
     """The child process: build the Trainer, say it is ready, run it, send the final state and end."""
+    config = start.config
     _quiet_child(config.data_dir)
     control = TrainerControl()
     _stop_on_signals(control)
@@ -368,8 +433,9 @@ def _child_main(conn, config: TrainConfig, loaded: bytes | None, setup: Callable
             setup()
         from rltui.training.trainer import Trainer
 
-        agent = _loaded_agent(config, loaded)
-        trainer = Trainer(config, callback=outbox.callback, control=control, agent=agent)
+        agent = _loaded_agent(config, start.loaded)
+        trainer = Trainer(config, callback=outbox.callback, control=control, agent=agent,
+                          continue_run=start.continue_run, header=start.header)
     except Exception as exc:  # bad config, env or agent: the same one line a threaded Trainer gives
         from rltui.errors import RltuiError
 
@@ -377,8 +443,8 @@ def _child_main(conn, config: TrainConfig, loaded: bytes | None, setup: Callable
         outbox.callback(Finished("failed", 0, 0, 0.0, None, message))
         _leave(conn)
     outbox.trainer = trainer
-    outbox.send(("ready", {"device": trainer.device, "algo": trainer.agent.algo, "hparams": dict(trainer.hparams),
-                           "observation_space": trainer.observation_space, "action_space": trainer.action_space}))
+    outbox.send(Ready(trainer.device, trainer.agent.algo, dict(trainer.hparams), trainer.observation_space,
+                      trainer.action_space))
     trainer.run()  # its Finished goes through the outbox, after the final state
     _leave(conn)
 

@@ -1,7 +1,8 @@
 """Train: set up a run, start the Trainer in the background, and watch it learn in live panels.
 
-Threads and processes: the Trainer runs in a child process (:class:`rltui.training.remote.RemoteTrainer`:
-with its own interpreter it neither waits for the screen's GIL nor makes the screen wait for its own),
+Threads and processes: the Trainer runs in a child process (a :class:`rltui.training.handle.TrainingHandle`
+from ``start_training("process", ...)``: with its own interpreter it neither waits for the screen's GIL
+nor makes the screen wait for its own),
 and a Textual thread worker relays its events to :class:`rltui.tui.live.LiveRun` (copies under a lock,
 merged ``Refresh`` messages); commands go back through ``TrainerControl``. The screen repaints at most
 ~10 times a second from what is new, so a fast tabular run and a slow pixel DQN cost the screen the
@@ -36,7 +37,7 @@ from rltui.play.realtime import GameLoop, LoopFrame, view_of
 from rltui.play.viewer import Viewer
 from rltui.training.config import TABULAR_ALGOS, TrainConfig
 from rltui.training.events import Checkpointed, Evaluation, Finished, TrainerControl
-from rltui.training.remote import AgentMirror, RemoteTrainer
+from rltui.training.handle import TrainingHandle, start_training
 from rltui.tui.live import LiveRun, Refresh, RunEvent
 from rltui.tui.messages import Latest, Throttle
 from rltui.tui.screens.train_form import TrainForm
@@ -50,6 +51,7 @@ PAINT_EVERY_S = 0.25  # live panels: four repaints a second
 
 #: A picklable function the training process calls before it builds the Trainer (tests set it to
 #: break training on purpose; see RemoteTrainer's ``child_setup``).
+
 CHILD_SETUP: Callable[[], None] | None = None
 
 
@@ -101,7 +103,8 @@ class TrainScreen(Screen):
         self.algo = wanted if wanted in self.entry.algos or agent is not None else self.entry.default_algo
         self.control: TrainerControl | None = None
         self.live: LiveRun | None = None
-        self.trainer: RemoteTrainer | None = None
+        self.trainer: TrainingHandle | None = None
+        self._save_asked = False  # periodic saves are quiet; a save asked for with c is announced
         self._watch_pending = False
         self.running = False
         self.finished: Finished | None = None
@@ -203,10 +206,10 @@ class TrainScreen(Screen):
         outcome (including a child that dies) arrives as an event."""
         live = self.live
         try:
-            trainer = RemoteTrainer(config, callback=live.callback, control=self.control, agent=agent,
-                                    store=self.app.store, child_setup=CHILD_SETUP,
-                                    on_ready=lambda t: self.app.call_from_thread(self._trainer_ready, t),
-                                    on_agent=lambda: self.post_message(AgentArrived(None)))
+            trainer = start_training("process", config, callback=live.callback, control=self.control, agent=agent,
+                                     store=self.app.store, child_setup=CHILD_SETUP,
+                                     on_ready=lambda t: self.app.call_from_thread(self._trainer_ready, t),
+                                     on_agent=lambda: self.post_message(AgentArrived(None)))
             self.trainer = trainer
             trainer.run()  # never raises for training errors: Finished(status="failed") instead
         except Exception as exc:  # the process could not be started: shown, never fatal
@@ -214,7 +217,7 @@ class TrainScreen(Screen):
         finally:
             self._done.set()
 
-    def _trainer_ready(self, trainer: RemoteTrainer) -> None:
+    def _trainer_ready(self, trainer: TrainingHandle) -> None:
         self.run_id = trainer.run_id
         if self.entry.has_model and trainer.algo in TABULAR_ALGOS:
             self._solve_q_star(trainer.config, float(trainer.hparams.get("gamma", 0.99)))
@@ -261,7 +264,8 @@ class TrainScreen(Screen):
         if isinstance(event, Evaluation):
             success = "" if event.success_rate is None else f" · success {event.success_rate:.0%}"
             self.eval_text = f"greedy eval @{_k(event.steps)}: {_fig(event.mean)} ± {_fig(event.std, 2)}{success}"
-        elif isinstance(event, Checkpointed):
+        elif isinstance(event, Checkpointed) and self._save_asked and not event.best:
+            self._save_asked = False
             self._announced = event.path
             self.notify(f"checkpoint saved: {event.path}", timeout=4)
         elif isinstance(event, Finished):
@@ -301,6 +305,8 @@ class TrainScreen(Screen):
         else:
             # the final save was just announced on its own: the path once is enough
             where = f" → {event.checkpoint}" if event.checkpoint and event.checkpoint != self._announced else ""
+            if event.best_checkpoint:
+                where += f" (best evaluation: {event.best_checkpoint})"
             self.notify(f"training {event.status} after {event.steps:,} steps{where}", timeout=6)
 
     def _show_error(self, message: str) -> None:
@@ -417,6 +423,7 @@ class TrainScreen(Screen):
 
     def action_save(self) -> None:
         if self.running and self.control is not None:
+            self._save_asked = True
             self.control.request_save()
         else:
             self.notify("start training first (s)", timeout=2)
@@ -431,7 +438,7 @@ class TrainScreen(Screen):
             self.notify("the trainer is starting: w again in a moment" if starting
                         else "start training first (s), then w to watch", timeout=3)
             return
-        if isinstance(agent, AgentMirror) and agent.latest is None:
+        if self.trainer is not None and self.trainer.learned_state() is None:
             # the learned state lives in the training process: ask for it, start when it arrives
             self._watch_pending = True
             self.trainer.request_agent()
@@ -479,8 +486,8 @@ class TrainScreen(Screen):
 
     def _stop_watch(self, repaint: bool = True) -> None:
         self._watch_pending = False
-        if isinstance(getattr(self.trainer, "agent", None), AgentMirror):
-            self.trainer.agent.latest = None  # the next watch starts from what is learned by then
+        if self.trainer is not None:
+            self.trainer.forget_learned_state()  # the next watch starts from what is learned by then
         if self.watch_loop is not None:
             self.watch_loop.stop()
             self.watch_loop.session.close()

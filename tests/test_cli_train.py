@@ -52,8 +52,40 @@ def test_eval_renders_a_grid_in_the_terminal(capsys, tmp_path):
     capsys.readouterr()
     assert main(["eval", str(out), "--episodes", "1", "--render", "terminal", "--fps", "0"]) == 0
     text = capsys.readouterr().out
-    assert "FHFH" in text and "HFFG" in text  # FrozenLake's own ansi board, frame by frame
+    assert "FHFH" not in text  # not Gymnasium's raw ansi map: rltui's board, with a HUD line under it
+    assert "★" in text and "○" in text
+    assert "episode 1/1 · seed 1000000 · step 6 · return 1" in text
+    assert "reached the goal: +1" in text  # what the last step did
     assert "100.0%" in text  # the deterministic lake is solved
+
+
+def test_eval_in_the_terminal_keeps_finished_episodes_on_ctrl_c(capsys, tmp_path, monkeypatch):
+    from rltui.play import terminal_eval
+
+    out = tmp_path / "ns.npz"
+    assert main(["train", "FrozenLake4x4-NoSlip", "--algo", "q", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    reset = terminal_eval.TerminalPlayback.reset
+
+    def interrupted_on_the_third(self, **kwargs):
+        if self.episode == 2:
+            raise KeyboardInterrupt
+        return reset(self, **kwargs)
+
+    monkeypatch.setattr(terminal_eval.TerminalPlayback, "reset", interrupted_on_the_third)
+    assert main(["eval", str(out), "--episodes", "5", "--render", "terminal", "--fps", "0"]) == 130
+    text = capsys.readouterr().out
+    assert "interrupted: 2 of 5 episode(s) finished" in text
+    assert "2 (seeds 1000000..1000001)" in text and "100.0%" in text
+
+
+def test_eval_frame_rate_suits_the_env():
+    from rltui.envs import get_entry
+    from rltui.play.terminal_eval import default_fps
+
+    assert default_fps(get_entry("FrozenLake4x4")) >= 10
+    assert default_fps(get_entry("CartPole")) == 50
+    assert default_fps(get_entry("CarRacing")) == get_entry("CarRacing").fps
 
 
 @pytest.mark.parametrize("argv, message", [

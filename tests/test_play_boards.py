@@ -39,3 +39,42 @@ def test_time_left_reads_as_a_clock():
     assert time_left(0, 10_000_000, 1000) == "2:46:40 left"
     assert time_left(10, 10, 100) is None and time_left(5, 10, 0) is None
     assert clock(75) == "1:15"
+
+
+def test_each_step_says_what_happened():
+    from rltui.play.session import HumanSession
+
+    lake = HumanSession("FrozenLake4x4", seed=0)
+    lake.reset()
+    said = set()
+    for _ in range(200):  # press down until the ice slips and the episode ends in a hole or the goal
+        if lake.done:
+            lake.reset()
+        lake.step(1)
+        said.add(lake.last_event.split(" — ")[0].split(":")[0])
+        if "fell in a hole" in lake.last_event:
+            said.add("hole")
+    assert {"slipped", "moved down", "hole"} <= said, said
+    lake.close()
+
+    cliff = HumanSession("CliffWalking", seed=0)
+    cliff.reset()
+    cliff.step(1)  # right from the start: over the edge
+    assert cliff.last_event.startswith("fell off the cliff") and cliff.last_reward == -100
+    assert any(cell.glyph == "▼" for row in board_of(cliff.env).cells for cell in row)
+    cliff.close()
+
+    mdp = HumanSession("ThreeStateMDP", seed=0)
+    mdp.reset()
+    mdp.step(0)
+    mdp.env.unwrapped.state = 2  # in s2 only a1 is allowed
+    mdp.step(0)
+    assert "a0 is not allowed in s2" in mdp.last_event
+    assert board_of(mdp.env).caption.startswith("from s2: a1 → s0 80% (+40)")
+    mdp.close()
+
+    taxi = HumanSession("Taxi", seed=0)
+    taxi.reset()
+    taxi.step(5)
+    assert "not a place to drop off" in taxi.last_event or "dropped" in taxi.last_event
+    taxi.close()

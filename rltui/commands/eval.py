@@ -25,8 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="seed of the first episode (default 1000000)")
     p.add_argument("--render", choices=("none", "terminal", "window"), default="none",
                    help="draw the episodes in the terminal or a pygame window (default none)")
-    p.add_argument("--fps", type=validation.arg_fps, default=8.0,
-                   help="frames a second when rendering (default 8)")
+    p.add_argument("--fps", type=validation.arg_fps, default=None,
+                   help="frames a second when rendering (default: what suits the env: 10 for grid worlds, "
+                   "50 for CartPole, a game's own rate)")
     p.add_argument("--env", help="refuse the checkpoint unless it was trained on this env")
     p.add_argument("--device", default="cpu", help="device for neural agents (default cpu)")
     p.add_argument("--renderer", choices=("fast", "gymnasium"),
@@ -40,7 +41,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
 
     from rltui.envs import get_entry
     from rltui.errors import RltuiError
@@ -71,12 +71,16 @@ def run(args: argparse.Namespace) -> int:
         from rltui.share.video import record_agent
 
         path, played = record_agent(agent, entry.name, args.record, episodes=args.episodes, seed=args.seed,
-                                    fps=args.fps, style=args.frames, label=header["algo"],
+                                    fps=args.fps or 8.0, style=args.frames, label=header["algo"],
                                     env_overrides=header.get("env_kwargs"))
         returns = [e.ret for e in played]
         success = None if entry.success_reward is None else float(np.mean(np.asarray(returns) >= entry.success_reward))
         result = EvalResult(float(np.mean(returns)), float(np.std(returns)), returns, [len(e.actions) for e in played],
                             success)
+    elif args.render == "terminal":
+        result = _evaluate_in_terminal(args, agent, header, entry)
+        if result is None:
+            return 130
     else:
         render_mode, on_frame, close = _renderer(args, entry)
         try:
@@ -84,7 +88,49 @@ def run(args: argparse.Namespace) -> int:
                               env_overrides=header.get("env_kwargs"), on_frame=on_frame)
         finally:
             close()
+    _report(args, header, entry, result)
+    if args.record:
+        Console().print(f"saved {args.episodes} episode(s) to {path}", soft_wrap=True)
+    return 130 if getattr(args, "_interrupted", False) else 0
+
+
+def _evaluate_in_terminal(args: argparse.Namespace, agent, header: dict, entry):
+    """Play the episodes drawn as the app draws them, paced for the env; Ctrl-C keeps finished ones."""
+    from rich.console import Console
+
+    from rltui.play.terminal_eval import TerminalPlayback, default_fps
+    from rltui.training.evaluation import EvalResult, build_eval_env, evaluate
+
+    console = Console()
+    env = build_eval_env(agent, entry.name, "rgb_array" if entry.kind == "pixels" else None,
+                         header.get("env_kwargs"))
+    playback = TerminalPlayback(env, entry.name, console, fps=args.fps or default_fps(entry),
+                                episodes=args.episodes, first_seed=args.seed, label=header["algo"])
+    try:
+        return evaluate(agent, entry.name, args.episodes, args.seed, env=playback)
+    except KeyboardInterrupt:
+        playback.stop()
+        args._interrupted = True
+        played = len(playback.returns)
+        if not played:
+            console.print("interrupted before the first episode ended: nothing to report")
+            return None
+        console.print(f"[yellow]interrupted: {played} of {args.episodes} episode(s) finished; "
+                      "their results follow[/]")
+        import numpy as np
+
+        returns = np.asarray(playback.returns)
+        success = None if entry.success_reward is None else float(np.mean(returns >= entry.success_reward))
+        return EvalResult(float(returns.mean()), float(returns.std()), list(playback.returns),
+                          list(playback.lengths), success)
+    finally:
+        playback.close()
+
+
+def _report(args: argparse.Namespace, header: dict, entry, result) -> None:
+    from rich.console import Console
     from rich.markup import escape
+    from rich.table import Table
 
     table = Table(title=f"{header['algo']} on {entry.name}: {escape(validation.clean_text(args.checkpoint))}",
                   show_header=False)
@@ -100,35 +146,18 @@ def run(args: argparse.Namespace) -> int:
         table.add_row("solved bar", entry.solved_note or f"{entry.solved:g}")
     table.add_row("trained", f"{int(header.get('steps', 0)):,} steps")
     Console().print(table)
-    if args.record:
-        Console().print(f"saved {args.episodes} episode(s) to {path}", soft_wrap=True)
-    return 0
 
 
 def _renderer(args: argparse.Namespace, entry) -> tuple[str | None, Any, Any]:
     """(render mode, frame callback, close) for ``--render``; a window with no display is an error."""
     from rltui.errors import RltuiError
 
-    delay = 1.0 / args.fps if args.fps > 0 else 0.0
     if args.render == "none":
         return None, None, lambda: None
-    if args.render == "terminal":
-        from rich.console import Console
+    from rltui.play.terminal_eval import default_fps
 
-        console = Console()
-        ansi = "ansi" in _render_modes(entry)
-
-        def show(frame) -> None:
-            console.clear()
-            if ansi:
-                console.print(frame, markup=False, highlight=False)
-            else:
-                from rltui.play.render_terminal import HalfBlockFrame
-
-                console.print(HalfBlockFrame(frame, max_rows=max(8, console.height - 2)))
-            time.sleep(delay)
-
-        return ("ansi" if ansi else "rgb_array"), show, lambda: None
+    fps = args.fps or default_fps(entry)
+    delay = 1.0 / fps if fps > 0 else 0.0
     from rltui.play.viewer import Viewer, display_problem
 
     problem = display_problem()

@@ -66,7 +66,7 @@ def board_of(env) -> Board | None:
             row = []
             for c in range(cols):
                 if u._cliff[r, c]:
-                    row.append(Cell("", CLIFF))
+                    row.append(Cell("▼", CLIFF, "#ffb4b4"))  # a glyph too: the cliff must read without colour
                 elif (r, c) == (rows - 1, cols - 1):
                     row.append(Cell("★", GOAL))
                 elif (r, c) == (rows - 1, 0):
@@ -117,9 +117,10 @@ def board_of(env) -> Board | None:
         return Board(tuple(grid), (ar, ac), caption)
     if kind == "ThreeStateMDPEnv":
         state = int(u.state)
+        from rltui.play.narrate import mdp_legend
+
         cells = tuple(Cell(f"s{s}", MDP_COLOURS[s], "#000000") for s in range(3))
-        allowed = ", ".join(f"a{a}" for a in range(3) if u.action_masks[state, a])
-        return Board((cells,), (0, state), f"allowed here: {allowed}")
+        return Board((cells,), (0, state), f"from s{state}: {mdp_legend(u)}")
     return None
 
 

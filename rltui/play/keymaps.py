@@ -86,7 +86,8 @@ class KeyMap:
             letters = ["".join(k for k in moves[d].keys if len(k) == 1) for d in order]
             arrows = "".join(_ARROW_GLYPHS[d] for d in order)
             verb = "steer" if set(moves) == {"left", "right"} and "gas" in self.entry.action_names else "move"
-            items.append(f"{arrows}/{''.join(letters)} {verb}" if all(len(x) == 1 for x in letters) else f"{arrows} {verb}")
+            keys = f"{arrows}/{''.join(letters)}" if all(len(x) == 1 for x in letters) else arrows
+            items.append(f"{keys} {verb}")
         else:
             rest = list(self.entry.keys)
         for binding in rest:

@@ -73,6 +73,7 @@ class LoopFrame:
     done: bool
     paused: bool
     last_action: int | None
+    event: str = ""  # what the last step did, in words
 
 
 def frame_of(session: HumanSession, paused: bool = False) -> LoopFrame:
@@ -81,7 +82,7 @@ def frame_of(session: HumanSession, paused: bool = False) -> LoopFrame:
         view = readout(session.obs)
     return LoopFrame(view, session.episode, session.step_count, session.last_reward,
                      session.ret, session.best_return, session.episodes_played, session.done, paused,
-                     session.last_action)
+                     session.last_action, getattr(session, "last_event", ""))
 
 
 class GameLoop:

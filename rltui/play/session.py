@@ -15,6 +15,7 @@ from typing import Any
 import gymnasium as gym
 
 from rltui.envs import get_entry, make_env
+from rltui.play.narrate import describe_step, state_of
 
 
 @dataclass
@@ -82,6 +83,7 @@ class HumanSession:
         self.best_return: float | None = None
         self.last_reward = 0.0
         self.last_action: int | None = None
+        self.last_event = ""  # what the last step did, in words (rltui.play.narrate)
         self.obs: Any = None
         self.info: dict[str, Any] = {}
         self.record = EpisodeRecord(self.entry.name, self.base_seed)
@@ -116,7 +118,7 @@ class HumanSession:
         self._started += 1
         self.obs, self.info = self.env.reset(seed=seed)
         self.record = EpisodeRecord(self.entry.name, seed)
-        self.last_reward, self.last_action = 0.0, None
+        self.last_reward, self.last_action, self.last_event = 0.0, None, ""
         return self.obs
 
     def step(self, action: int) -> StepResult:
@@ -125,7 +127,10 @@ class HumanSession:
             self.reset()
         if self.record.done:
             raise RuntimeError("the episode is over; reset() first")
+        before = state_of(self.env)
         obs, reward, terminated, truncated, info = self.env.step(int(action))
+        self.last_event = describe_step(self.env, before, int(action), float(reward), bool(terminated),
+                                        bool(truncated))
         self.obs, self.info = obs, info
         self.record.actions.append(int(action))
         self.record.rewards.append(float(reward))

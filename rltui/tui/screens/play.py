@@ -196,6 +196,8 @@ class PlayScreen(Screen):
                 hud.add_row("mean return", _num(mean if math.isfinite(mean) else None))
         status = self._status(f)
         body = Text()
+        if f is not None and f.event:
+            body.append(f.event + "\n", style="#e9ecef")
         if status:
             body.append(status + "\n", style="bold #ffd43b")
         if self.error:

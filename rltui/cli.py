@@ -15,7 +15,7 @@ from rltui import __version__
 from rltui.errors import RltuiError
 
 COMMANDS: tuple[str, ...] = ("envs", "play", "train", "eval", "runs", "compare", "explain", "episodes", "presets",
-                             "serve")
+                             "serve", "sweep")
 
 
 class _Parser(argparse.ArgumentParser):

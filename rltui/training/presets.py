@@ -223,3 +223,61 @@ def hparams_schema(algo: str) -> type | None:
         return None
     schemas = getattr(module, "HPARAMS", None)
     return schemas.get(algo) if isinstance(schemas, dict) else None
+
+
+def save_user_preset(algo: str, name: str, env: str, hparams: dict[str, Any], train: dict[str, int],
+                     about: str = "") -> Path:
+    """Keep ``hparams`` and trainer settings for ``env`` as ``[preset.NAME.env.ENV]`` in the user's
+    ``<algo>.toml`` (e.g. a sweep's best configuration). Only that named table is written, so runs
+    without ``--preset NAME`` are unchanged; the file is rewritten atomically, other presets kept."""
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise RltuiError(f"a preset name takes letters, digits, - and _, not {name!r}")
+    if name in load_file(algo).get("preset", {}):
+        raise RltuiError(f"{algo}.toml already has a preset {name!r}; pick another name")
+    env = get_entry(env).name
+    path = user_presets_dir() / f"{algo}.toml"
+    data = _read_toml(path, str(path)) if path.is_file() else {}
+    preset = data.setdefault("preset", {}).setdefault(name, {})
+    if about:
+        preset["about"] = about
+    table = {k: v for k, v in hparams.items() if v is not None}
+    table["train"] = {k: int(v) for k, v in train.items() if k in TRAIN_KEYS and v is not None}
+    preset.setdefault("env", {})[env] = table
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(_to_toml(data), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise RltuiError(f"cannot write the preset file {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """A small TOML writer for preset files: scalars and lists of scalars in nested tables."""
+    import json
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        raise RltuiError(f"cannot write {v!r} into a preset file")
+
+    out = "\n".join(f"{_key(k)} = {value(v)}" for k, v in data.items() if not isinstance(v, dict))
+    for k, v in data.items():
+        if isinstance(v, dict):
+            name = f"{prefix}.{_key(k)}" if prefix else _key(k)
+            header = f"[{name}]\n" if any(not isinstance(x, dict) for x in v.values()) or not v else ""
+            out += ("\n\n" if out else "") + header + _to_toml(v, name)
+    return out.strip("\n") + "\n" if not prefix else out
+
+
+def _key(k: str) -> str:
+    import json
+
+    return k if k and all(c.isalnum() or c in "-_" for c in k) else json.dumps(k)

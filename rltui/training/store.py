@@ -36,7 +36,8 @@ from typing import Any
 from rltui.errors import RltuiError
 from rltui.training import paths, store_rows
 
-SCHEMA_VERSION = 3  # 2: comparisons (human vs agent); 3: episodes.wall. Older files are upgraded in place
+SCHEMA_VERSION = 4  # 2: comparisons (human vs agent); 3: episodes.wall; 4: sweeps. Older files are upgraded
+# in place
 DB_NAME = "rltui.sqlite3"
 
 _SCHEMA = """
@@ -117,6 +118,28 @@ CREATE TABLE IF NOT EXISTS comparison_rounds (
     winner TEXT,
     PRIMARY KEY (comparison_id, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sweeps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    env TEXT NOT NULL,
+    algo TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'running',
+    error TEXT,
+    storage TEXT,
+    address TEXT,
+    started REAL NOT NULL,
+    ended REAL,
+    pid INTEGER
+);
+CREATE TABLE IF NOT EXISTS sweep_runs (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    trial TEXT NOT NULL,
+    label TEXT NOT NULL,
+    params TEXT NOT NULL,
+    node TEXT
+);
+CREATE INDEX IF NOT EXISTS sweep_runs_sweep ON sweep_runs(sweep_id);
 CREATE INDEX IF NOT EXISTS evaluations_run ON evaluations(run_id);
 CREATE INDEX IF NOT EXISTS comparisons_env ON comparisons(env);
 CREATE INDEX IF NOT EXISTS checkpoints_run ON checkpoints(run_id);
@@ -442,6 +465,61 @@ class RunStore:
                           "ORDER BY created DESC, id DESC LIMIT 10", (run_id, role))
         kept = store_rows.keep(rows, store_rows.read_checkpoint)
         return kept[0]["path"] if kept else None
+
+    # -- sweeps (rltui.sweep: the driver alone writes these; trials never open the store) ----------
+    def create_sweep(self, env: str, algo: str, spec: dict[str, Any], storage: str | None,
+                     address: str | None) -> int:
+        cur = self._write("INSERT INTO sweeps (env, algo, spec, status, storage, address, started, pid) "
+                          "VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+                          (env, algo, json.dumps(spec, default=str), storage, address, time.time(), os.getpid()))
+        return int(cur.lastrowid)
+
+    def set_sweep_storage(self, sweep_id: int, storage: str) -> None:
+        """Where Ray's storage keeps the sweep's trials and checkpoints (known once the sweep has an id)."""
+        self._write("UPDATE sweeps SET storage = ? WHERE id = ?", (storage, sweep_id))
+
+    def finish_sweep(self, sweep_id: int, status: str, error: str | None = None) -> None:
+        self._write("UPDATE sweeps SET status = ?, error = ?, ended = ? WHERE id = ?",
+                    (status, error, time.time(), sweep_id))
+
+    def add_sweep_run(self, sweep_id: int, run_id: int, trial: str, label: str, params: dict[str, Any],
+                      node: str | None = None) -> None:
+        """Mark ``run_id`` as the sweep's trial ``trial`` (configuration ``label``, grid/search ``params``)."""
+        self._write("INSERT OR REPLACE INTO sweep_runs (run_id, sweep_id, trial, label, params, node) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (run_id, sweep_id, trial, label, json.dumps(params, default=str), node))
+
+    def _decorate_sweep(self, row: dict[str, Any]) -> dict[str, Any]:
+        row["spec"] = json.loads(row["spec"])
+        if row["status"] == "running" and not _pid_alive(row.get("pid")):
+            row["status"] = "interrupted"
+        return row
+
+    def list_sweeps(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self._rows("SELECT s.*, (SELECT COUNT(*) FROM sweep_runs r WHERE r.sweep_id = s.id) AS n_runs "
+                          "FROM sweeps s ORDER BY s.id DESC LIMIT ?", (int(limit),))
+        return [self._decorate_sweep(r) for r in rows]
+
+    def get_sweep(self, sweep_id: int) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM sweeps WHERE id = ?", (sweep_id,))
+        return self._decorate_sweep(rows[0]) if rows else None
+
+    def sweep_runs(self, sweep_id: int) -> list[dict[str, Any]]:
+        """The sweep's runs (oldest first), each with its ``label``, ``params``, ``trial`` and ``node``."""
+        rows = self._rows("SELECT r.*, s.trial, s.label, s.params, s.node FROM runs r "
+                          "JOIN sweep_runs s ON s.run_id = r.id WHERE s.sweep_id = ? ORDER BY r.id", (sweep_id,))
+        for row in rows:
+            row["params"] = json.loads(row["params"])
+        return [self._decorate(r) for r in rows]
+
+    def sweep_of(self, run_ids: Sequence[int]) -> dict[int, int]:
+        """``{run_id: sweep_id}`` for those of ``run_ids`` that belong to a sweep."""
+        ids = [int(i) for i in run_ids]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._rows(f"SELECT run_id, sweep_id FROM sweep_runs WHERE run_id IN ({marks})", ids)
+        return {r["run_id"]: r["sweep_id"] for r in rows}
 
     # -- human play ---------------------------------------------------------------------------------
     def add_human_episode(self, env: str, seed: int | None, actions: Sequence[int],

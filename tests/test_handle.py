@@ -89,3 +89,23 @@ def test_the_cli_trains_in_a_child_process_too(tmp_path, capsys):
     assert main(["train", "Taxi", "--steps", "2000", "--quiet", "--worker", "process", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "finished" in text and out.exists()
+
+
+def test_eval_play_and_compare_take_a_run_or_its_best(tmp_path, capsys):
+    out = tmp_path / "r.npz"
+    assert main(["train", "FrozenLake4x4", "--algo", "q", "--steps", "3000", "--eval-every", "1000",
+                 "--eval-episodes", "10", "--quiet", "--out", str(out)]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "best checkpoint" in text
+    from rltui.training.store import checkpoint_spec
+
+    assert checkpoint_spec("run:1") == str(out)
+    assert checkpoint_spec("run:1:best") == str(tmp_path / "r-best.npz")
+    assert checkpoint_spec(str(out)) == str(out)
+    for spec in ("run:1", "run:1:best"):
+        assert main(["eval", spec, "--episodes", "3"]) == 0
+    assert "r-best.npz" in capsys.readouterr().out
+    assert main(["eval", "run:9"]) == 2 and "no run 9" in capsys.readouterr().err
+    assert main(["eval", "run:x"]) == 2 and "run:N or run:N:best" in capsys.readouterr().err
+    assert main(["compare", "FrozenLake4x4", "--agent", "run:1:best", "--seeds", "0", "--no-save"]) == 0
+    assert "r-best.npz" in capsys.readouterr().out

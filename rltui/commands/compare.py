@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="you vs an agent on the same seeds; --history lists past comparisons",
                        description="Set an agent's greedy episodes against your kept episodes on the same seeds.")
     p.add_argument("env", nargs="?", help="catalogue name (rltui envs)")
-    p.add_argument("--agent", metavar="CHECKPOINT", help="the agent's checkpoint (.npz or .pt)")
+    p.add_argument("--agent", metavar="CHECKPOINT", help="the agent's checkpoint (.npz or .pt, or run:N / run:N:best)")
     p.add_argument("--seeds", default="0-4", help="seeds, e.g. 1,2,5-7 (default 0-4)")
     p.add_argument("--history", action="store_true", help="list kept comparisons (of ENV, if given)")
     p.add_argument("--show", type=validation.arg_id, metavar="ID", help="one kept comparison, round by round")
@@ -40,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     from rltui.errors import RltuiError
     from rltui.training.store import RunStore
 
+    from rltui.training.store import checkpoint_spec
+
+    args.agent = checkpoint_spec(args.agent, args.data_dir)  # run:N or run:N:best
     env = get_entry(args.env).name if args.env else None
     read_only = args.show is not None or args.history  # these only read: they work on a full or read-only disk
     with (RunStore.open_readonly if read_only else RunStore.open)(args.data_dir) as store:

@@ -17,8 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a checkpoint (greedy, fixed seeds)",
                        description="Play greedy episodes with a saved agent and report mean ± std return "
                        "(and the success rate where the env has one).")
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz or .pt file written by rltui train, or "
-                   "sb3:PATH.zip (a Stable-Baselines3 DQN model; needs --env and --trust)")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz or .pt file written by rltui train, run:N "
+                   "or run:N:best (run N's checkpoint or its best evaluation's), or sb3:PATH.zip (a Stable-Baselines3 DQN model; needs --env and --trust)")
     p.add_argument("--episodes", type=validation.arg_int(1, validation.EPISODES_MAX),
                    help="episodes to play (default 100, or 1 with --record)")
     p.add_argument("--seed", type=validation.arg_int(0, validation.SEED_MAX), default=1_000_000,
@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
         if args.render != "none":
             raise RltuiError("--record and --render together: choose one")
         check_path(args.record)
+    from rltui.training.store import checkpoint_spec
+
+    args.checkpoint = checkpoint_spec(args.checkpoint, args.data_dir)  # run:N or run:N:best
     agent, header = load_agent(args.checkpoint, expected_env=args.env, trust=args.trust, device=device)
     entry = get_entry(header["env"])
     if args.renderer:

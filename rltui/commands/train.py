@@ -146,6 +146,10 @@ def _resume_path(text: str, store) -> str:
 
     from rltui.errors import RltuiError
 
+    if text.startswith("run:"):
+        from rltui.training.store import checkpoint_spec
+
+        return checkpoint_spec(text, str(store.path.parent) if store.path else None)
     if text.isdigit() and not os.path.exists(text):
         path = store.latest_checkpoint(int(text))
         if path is None:

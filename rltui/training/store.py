@@ -621,6 +621,24 @@ class RunStore:
         return kept[0] if kept else None
 
 
+def checkpoint_spec(spec: str | None, data_dir: str | None = None) -> str | None:
+    """``run:N`` -> run N's checkpoint, ``run:N:best`` -> its best evaluation's; anything else (a file,
+    ``sb3:…``) as given. For every command that takes a checkpoint (eval, play --agent, compare)."""
+    if not spec or not spec.startswith("run:"):
+        return spec
+    _, _, rest = spec.partition(":")
+    number, _, role = rest.partition(":")
+    if not number.isdigit() or role not in ("", "best", "last"):
+        raise RltuiError(f"{spec!r}: a run's checkpoint is run:N or run:N:best, e.g. run:3:best")
+    with RunStore.open(data_dir) as store:
+        path = store.latest_checkpoint(int(number), role=role or "last")
+        if path is None:
+            what = "best checkpoint (no evaluation beat -inf yet)" if role == "best" else "checkpoint"
+            raise RltuiError(f"run {number} has no {what} in {store.path}" if store.get_run(int(number))
+                             else f"no run {number} in {store.path}")
+    return path
+
+
 def _upgrade(db: sqlite3.Connection) -> None:
     """Columns added after a table's first version (CREATE TABLE IF NOT EXISTS leaves old tables as they are)."""
     columns = {row[1] for row in db.execute("PRAGMA table_info(episodes)")}

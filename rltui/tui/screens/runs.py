@@ -115,7 +115,14 @@ Every training run, newest first, from the run store (the CLI's `rltui runs` rea
                     f"{run['episodes']:,} episodes · {run.get('device') or ''}")
         if run.get("error"):
             info.append(f"\nerror: {run['error']}", style="#ff6b6b")
+        if run["status"] == "interrupted":
+            last = [c for c in store.checkpoints(run["id"]) if c.get("role", "last") == "last"]
+            info.append("\ninterrupted — " + (f"last checkpoint at step {last[-1]['steps']:,}" if last
+                                               else "no checkpoint was saved"), style="#da77f2")
         info.append(f"\n{'checkpoint: ' + checkpoint if checkpoint else 'no checkpoint saved'}", style="dim")
+        best = store.latest_checkpoint(run["id"], role="best")
+        if best:
+            info.append(f"\nbest: {best}", style="dim")
         self.query_one("#run-info", Static).update(info)
 
     def _checkpoint(self) -> tuple[dict[str, Any], str] | None:

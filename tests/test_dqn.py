@@ -166,7 +166,7 @@ def test_numpy_acting_matches_the_torch_network_as_it_learns(dueling):
     assert agent.updates > 0
     with torch.no_grad():
         expected = agent.q(torch.as_tensor(obs)).numpy()
-    assert np.allclose(agent.q.numpy_q(obs), expected, atol=1e-5)
+    assert np.allclose(agent.fast.numpy_q(obs), expected, atol=1e-5)
     assert [agent.act(o, explore=False) for o in obs] == list(expected.argmax(1))
 
 
@@ -175,13 +175,13 @@ def test_numpy_acting_matches_the_torch_network_as_it_learns(dueling):
     {"dueling": False, "double": False, "huber": False, "n_step": 1, "max_grad_norm": 0.0},
     {"dueling": True, "double": False, "huber": True, "n_step": 1, "max_grad_norm": 10.0, "hidden": ""},
 ])
-def test_written_out_mlp_gradients_train_like_autograd(hp):
-    """The MLP's update without autograd (rltui.agents.mlp_grad) takes the same steps as autograd's."""
+def test_the_fast_path_trains_like_the_reference_update(hp):
+    """An MLP on a CPU through rltui.agents.dqn_fast takes the same steps as the reference (fast_path=off)."""
     hp = {"hidden": "32,32", "learning_starts": 64, "batch_size": 32, "train_freq": 1,
           "target_update_interval": 10, "lr": 0.01, **hp}
-    fast, slow = (make_agent("dqn", CARTPOLE, TWO, hp, device="cpu", seed=0) for _ in range(2))
-    assert fast._mlp_grad is not None
-    slow._mlp_grad = None  # the autograd path
+    fast = make_agent("dqn", CARTPOLE, TWO, hp, device="cpu", seed=0)
+    slow = make_agent("dqn", CARTPOLE, TWO, {**hp, "fast_path": "off"}, device="cpu", seed=0)
+    assert fast.fast is not None and slow.fast is None
     obs = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
     for t in range(200):
         for agent in (fast, slow):
@@ -195,8 +195,8 @@ def test_written_out_mlp_gradients_train_like_autograd(hp):
     assert fast.metrics()["q_mean"] == pytest.approx(slow.metrics()["q_mean"], rel=1e-3, abs=1e-4)
 
 
-def test_adam_step_takes_the_same_step_as_the_optimizer():
-    from rltui.agents.torch_utils import adam_step
+def test_fused_adam_step_takes_the_same_step_as_the_optimizer():
+    from rltui.agents.dqn_fast import fused_adam_step as adam_step
 
     nets = [torch.nn.Linear(5, 3) for _ in range(2)]
     nets[1].load_state_dict(nets[0].state_dict())
@@ -217,12 +217,40 @@ def test_adam_step_takes_the_same_step_as_the_optimizer():
 def test_numpy_acting_follows_parameters_that_move_to_new_memory():
     agent = make_agent("dqn", CARTPOLE, TWO, {"hidden": "16"}, device="cpu", seed=0)
     obs = np.random.default_rng(1).normal(size=(8, 4)).astype(np.float32)
-    agent.q.numpy_q(obs)  # views made
+    agent.fast.numpy_q(obs)  # views made
     other = make_agent("dqn", CARTPOLE, TWO, {"hidden": "16"}, device="cpu", seed=1)
     agent.q.load_state_dict(other.q.state_dict(), assign=True)  # new parameter tensors
     with torch.no_grad():
-        assert np.allclose(agent.q.numpy_q(obs), other.q(torch.as_tensor(obs)).numpy(), atol=1e-6)
+        assert np.allclose(agent.fast.numpy_q(obs), other.q(torch.as_tensor(obs)).numpy(), atol=1e-6)
     agent.q.double().float()  # .to() and the like also give new memory
     agent.q.head.out.bias.data += 1.0
     with torch.no_grad():
-        assert np.allclose(agent.q.numpy_q(obs), agent.q(torch.as_tensor(obs)).numpy(), atol=1e-6)
+        assert np.allclose(agent.fast.numpy_q(obs), agent.q(torch.as_tensor(obs)).numpy(), atol=1e-6)
+
+
+def test_fused_adam_step_falls_back_to_the_optimizer_outside_the_checked_torch_versions(monkeypatch):
+    import rltui.agents.dqn_fast as dqn_fast
+
+    monkeypatch.setattr(dqn_fast, "_KERNEL_OK", False)
+    net = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(net.parameters(), lr=0.01, fused=True)
+    calls = []
+    step = opt.step
+    opt.step = lambda *a, **k: (calls.append(1), step())
+    for _ in range(3):
+        opt.zero_grad()
+        net(torch.ones(4, 3)).sum().backward()
+        dqn_fast.fused_adam_step(opt)
+    assert len(calls) == 3
+
+
+def test_fast_path_is_a_switch():
+    on = make_agent("dqn", CARTPOLE, TWO, {"hidden": "16"}, device="cpu", seed=0)
+    off = make_agent("dqn", CARTPOLE, TWO, {"hidden": "16", "fast_path": "off"}, device="cpu", seed=0)
+    board = make_agent("dqn", gym.spaces.Box(0, 1, (3, 5, 5), np.uint8), TWO, {}, device="cpu", seed=0)
+    assert on.fast is not None and off.fast is None
+    assert board.fast is None  # only an MLP runs the fast path
+    obs = np.random.default_rng(2).normal(size=(8, 4)).astype(np.float32)
+    assert list(on.act_batch(obs, explore=False)) == list(off.act_batch(obs, explore=False))
+    with pytest.raises(RltuiError, match="fast_path"):
+        make_agent("dqn", CARTPOLE, TWO, {"fast_path": "fast"}, device="cpu")

@@ -95,7 +95,9 @@ class _NamedQ(torch.nn.Module):
         return obs[..., 1:2].expand(*obs.shape[:-1], 2), None
 
 
-def test_n_step_targets_follow_the_sequence_and_stop_at_episode_ends():
+def test_n_step_targets_follow_the_sequence_and_stop_at_episode_ends(monkeypatch):
+    import rltui.agents.drqn as drqn
+
     gamma, n, burn_in, seq_len = 0.5, 3, 2, 4
     agent = make_agent("drqn", MASKED, TWO, {"n_step": n, "gamma": gamma, "burn_in": burn_in, "seq_len": seq_len,
                                              "batch_size": 256, "learning_starts": 10**6}, device="cpu", seed=0)
@@ -107,8 +109,8 @@ def test_n_step_targets_follow_the_sequence_and_stop_at_episode_ends():
                           end and terminates[ep], end and not terminates[ep])
     agent.target = _NamedQ()
     seen = {}
-    td_target = agent._td_target
-    agent._td_target = lambda *args: seen.setdefault("target", td_target(*args))
+    td_target = drqn.td_target
+    monkeypatch.setattr(drqn, "td_target", lambda *args: seen.setdefault("target", td_target(*args)))
     sample = agent.buffer.sample
     agent.buffer.sample = lambda *args: seen.setdefault("batch", sample(*args))
     agent._update()

@@ -6,26 +6,20 @@ One readable loop, driven by the Trainer through :class:`~rltui.agents.base.Agen
    over ``eps_decay_steps`` env steps);
 2. :meth:`DQNAgent.observe` stores the transition in the replay ring (:mod:`rltui.agents.replay`) and,
    after ``learning_starts`` steps, every ``train_freq`` steps runs ``gradient_steps`` updates;
-3. an update samples a batch and regresses ``Q(s, a)`` on ``r + γ (1 − terminated) Q'(s', a*)``, where
-   ``a* = argmax_a Q(s', a)`` under the online network (double DQN, van Hasselt et al. 2016) or the
+3. :meth:`DQNAgent._update` samples a batch and regresses ``Q(s, a)`` on ``r + γ (1 − terminated) Q'(s', a*)``,
+   where ``a* = argmax_a Q(s', a)`` under the online network (double DQN, van Hasselt et al. 2016) or the
    target network (plain DQN), with the Huber loss, gradient-norm clipping and Adam;
 4. the target network ``Q'`` follows the online one every ``target_update_interval`` updates: a hard
    copy when ``tau == 1``, a Polyak step ``θ' ← (1 − τ) θ' + τ θ`` otherwise.
 
 With ``n_step > 1`` the target sums ``n`` discounted rewards before it bootstraps (n-step returns, a
-Rainbow ingredient): a reward reaches earlier states in fewer updates, which is what lets the CartPole
-preset solve in 17 k updates. Truncated episodes (time limits) still bootstrap; only ``terminated``
-cuts the return. The learning
-rate may hold until ``lr_decay_start`` and then decay to ``lr_final`` over ``lr_decay_steps``
-(``lr_schedule``: linearly, or along a half cosine that spends longer near the end value):
-at the end of a run the updates shrink, so the final network is a settled one rather than wherever
-the last noisy step left it (DQN on CartPole otherwise swings between 500 and 20 late in training).
+Rainbow ingredient): a reward reaches earlier states in fewer updates. The learning rate may hold until
+``lr_decay_start`` and then decay to ``lr_final`` over ``lr_decay_steps`` (linearly, or along a half
+cosine): the last updates shrink, so the final network is a settled one rather than wherever the last
+noisy step left it.
 
-Speed on a CPU, where small networks spend most of an update in per-operation overhead: an MLP's update
-computes its gradients without autograd (:mod:`rltui.agents.mlp_grad`, tested equal to the autograd
-update, which every other network uses), Adam's fused kernel is called without ``Optimizer.step``'s
-Python (:func:`~rltui.agents.torch_utils.adam_step`), and greedy actions come from numpy on views of
-the MLP's parameters (:meth:`~rltui.agents.networks.QNetwork.numpy_q`).
+:meth:`DQNAgent._update` is the reference. For an MLP on a CPU the same step runs through
+:mod:`rltui.agents.dqn_fast` (tested equal to it) unless ``fast_path = "off"``.
 """
 
 from __future__ import annotations
@@ -36,18 +30,19 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 import torch
-from torch.nn import functional as F
 
+from rltui.agents import dqn_fast
 from rltui.agents.base import Agent, validate_hparams
 from rltui.agents.device import resolve_device
-from rltui.agents.mlp_grad import MLPGrad, supported
 from rltui.agents.networks import QNetwork, encoder_kind, parse_hidden
+from rltui.agents.q_learning import epsilon_greedy_batch, greedy_action, random_action, td_loss, td_target
 from rltui.agents.replay import ReplayBuffer, SequenceReplay, check_replay_memory
-from rltui.agents.torch_utils import SCHEDULES, adam_step, configure_threads, linear, load_module, update_target
+from rltui.agents.torch_utils import SCHEDULES, configure_threads, linear, load_module, update_target
 from rltui.errors import RltuiError
 
 #: Discrete state spaces up to this size get a full Q table from :meth:`DQNAgent.q_values`.
 MAX_Q_TABLE_STATES = 65_536
+FAST_PATHS = ("auto", "off")
 
 
 @dataclass
@@ -79,8 +74,11 @@ class DeepConfig:
     threads: int = 0  # torch CPU threads; 0 picks (see rltui.agents.torch_utils)
     demo_margin: float = 0.8  # DQfD's large margin when pre-training on a person's demos (0: TD only)
     n_step: int = 1  # bootstrap after n rewards (n-step returns) instead of one
+    fast_path: str = "auto"  # auto: rltui.agents.dqn_fast where it applies; off: the reference update only
 
     def check(self) -> str | None:
+        if self.fast_path not in FAST_PATHS:
+            return f"fast_path must be one of {', '.join(FAST_PATHS)}, not {self.fast_path!r}"
         if self.n_step < 1:
             return f"n_step must be >= 1, not {self.n_step}"
         if self.lr <= 0 or (self.lr_final is not None and self.lr_final < 0):
@@ -148,9 +146,9 @@ class DQNAgent(Agent):
         # Fused Adam: one kernel for all tensors; on a small net it halves the optimizer's CPU time.
         fused = self.device.type in ("cpu", "cuda")
         self.optimizer = torch.optim.Adam(self._params, lr=self.cfg.lr, eps=self.cfg.adam_eps, fused=fused)
-        # An MLP on a CPU: gradients written out instead of autograd (rltui.agents.mlp_grad).
-        self._mlp_grad = (MLPGrad(self.q, self.target)
-                          if self.device.type == "cpu" and supported(self.q) and supported(self.target) else None)
+        # An MLP on a CPU: the same update and acting with less overhead (rltui.agents.dqn_fast).
+        self.fast = (dqn_fast.MLPFastPath(self.q, self.target, self.optimizer)
+                     if self.cfg.fast_path == "auto" and dqn_fast.applies(self.q, self.device) else None)
         self.buffer: ReplayBuffer | SequenceReplay | None = None
         self._check_replay_fits()  # the replay is allocated at the first step: say now if it cannot be
         self.demos: ReplayBuffer | None = None  # a person's transitions, for the large-margin loss
@@ -210,28 +208,22 @@ class DQNAgent(Agent):
         self._pinned_eps = value
 
     def _greedy_q(self, obs: np.ndarray) -> np.ndarray:
-        q = self.q.numpy_q(obs)  # the MLP on a CPU: numpy, ~10x less overhead per action
-        if q is not None:
-            return q
+        if self.fast is not None:
+            return self.fast.numpy_q(obs)
         with torch.inference_mode():
             return self.q(_as_tensor(obs, self.device)).cpu().numpy()
 
     def act(self, obs: Any, explore: bool = True, action_mask: np.ndarray | None = None) -> int:
-        if explore and self.rng.random() < self.epsilon:  # no forward pass for a random action
-            if action_mask is not None:
-                return int(self.rng.choice(np.flatnonzero(action_mask)))
-            return int(self.rng.integers(self.n_actions))
-        q = self._greedy_q(np.asarray(obs)[None])[0]
-        if action_mask is not None:
-            q = np.where(np.asarray(action_mask, dtype=bool), q, -np.inf)
-        return int(q.argmax())
+        if explore:  # no forward pass for a random action
+            action = random_action(self.rng, self.epsilon, self.n_actions, action_mask)
+            if action is not None:
+                return action
+        return greedy_action(self._greedy_q(np.asarray(obs)[None])[0], action_mask)
 
     def act_batch(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
-        n = len(obs)
         actions = self._greedy_q(np.asarray(obs)).argmax(axis=1)
         if explore:
-            rand = self.rng.random(n) < self.epsilon
-            actions = np.where(rand, self.rng.integers(self.n_actions, size=n), actions)
+            return epsilon_greedy_batch(self.rng, self.epsilon, self.n_actions, actions)
         return actions.astype(np.int64)
 
     # ---- learning --------------------------------------------------------------------------------
@@ -274,47 +266,27 @@ class DQNAgent(Agent):
             group["lr"] = lr
 
     def _update(self) -> None:
-        if self._mlp_grad is not None and self.demos is None:
-            self._update_mlp()
-            return
+        """One gradient step on a replay batch. This is the reference: an MLP on a CPU takes the same
+        step through the fast path (:mod:`rltui.agents.dqn_fast`), except while learning from demos."""
         c, dev = self.cfg, self.device
         b = self.buffer.sample(c.batch_size, self.rng, c.n_step, c.gamma)
+        if self.fast is not None and self.demos is None:
+            self._td = self.fast.update(b, c.gamma, c.double, c.huber, c.max_grad_norm)
+            self._loss = self._q_mean = None
+            self._after_step()
+            return
         obs, next_obs = _as_tensor(b.obs, dev), _as_tensor(b.next_obs, dev)
-        discounts = None if b.discounts is None else _as_tensor(b.discounts, dev)
         actions = _as_tensor(b.actions, dev).unsqueeze(1)
         rewards, term = _as_tensor(b.rewards, dev), _as_tensor(b.terminated, dev)
-        q_obs = self.q(obs)
-        q_sa = q_obs.gather(1, actions).squeeze(1)
-        with torch.no_grad():  # (one forward over [s; s'] measured slower: backward then spans both)
-            next_online = self.q(next_obs) if c.double else None
-            target = self._td_target(rewards, term, self.target(next_obs), next_online, discounts)
-        loss = F.smooth_l1_loss(q_sa, target) if c.huber else F.mse_loss(q_sa, target)
+        discount = c.gamma if b.discounts is None else _as_tensor(b.discounts, dev)  # γ^m for m-step returns
+        q_sa = self.q(obs).gather(1, actions).squeeze(1)  # Q(s, a) for the actions taken
+        with torch.no_grad():
+            next_online = self.q(next_obs) if c.double else None  # double DQN: the online net picks a*
+            target = td_target(rewards, term, discount, self.target(next_obs), next_online)
+        loss = td_loss(q_sa, target, c.huber)
         if self.demos is not None and c.demo_margin > 0:
             loss = loss + self._demo_margin_loss()
         self._optimize(loss, q_sa.detach().mean())
-
-    @torch.no_grad()
-    def _update_mlp(self) -> None:
-        """The same update as :meth:`_update` for an MLP on a CPU, with the gradients computed by
-        :class:`~rltui.agents.mlp_grad.MLPGrad` instead of autograd (about half the time per update)."""
-        c, m = self.cfg, self._mlp_grad
-        b = self.buffer.sample(c.batch_size, self.rng, c.n_step, c.gamma)
-        n = len(b.actions)
-        y, inputs = m.forward(m.layers, m.encode(np.concatenate([b.obs, b.next_obs])))  # online over [s; s']
-        coef = m.coefficients(torch.from_numpy(b.actions))
-        q_sa = (y[:n] * coef).sum(1)
-        y_target, _ = m.forward(m.target_layers, inputs[0][n:])
-        # r + γ^m (1 − terminated) Q'(s', a*), as _td_target computes it
-        discount = (c.gamma if b.discounts is None else b.discounts) * (1.0 - b.terminated)
-        target = torch.from_numpy(b.rewards).addcmul_(torch.from_numpy(discount.astype(np.float32, copy=False)),
-                                                      m.next_q(y[n:], y_target, c.double))
-        diff = q_sa - target
-        grad = diff.clamp_(-1.0, 1.0).mul_(1.0 / n) if c.huber else diff.mul_(2.0 / n)  # ∂loss/∂q_sa
-        m.backward(inputs, grad.unsqueeze(1) * coef)
-        if c.max_grad_norm > 0:
-            m.clip(c.max_grad_norm)
-        self._step()
-        self._loss, self._q_mean, self._td = None, None, (q_sa, target)
 
     def _demo_margin_loss(self) -> torch.Tensor:
         """DQfD's supervised term on a few kept demo transitions: the person's action must beat every
@@ -348,34 +320,21 @@ class DQNAgent(Agent):
         for _ in range(passes * max(1, len(transitions) // self.cfg.batch_size)):
             self._update()
 
-    def _td_target(self, rewards: torch.Tensor, term: torch.Tensor, q_next_target: torch.Tensor,
-                   q_next_online: torch.Tensor | None, discounts: torch.Tensor | None = None) -> torch.Tensor:
-        """``r + γ (1 − terminated) Q'(s', a*)`` with a* from the online net (double) or the target net
-        (``discounts`` replaces γ for n-step returns)."""
-        if self.cfg.double:
-            q_next = q_next_target.gather(-1, q_next_online.argmax(-1, keepdim=True)).squeeze(-1)
-        else:
-            q_next = q_next_target.max(-1).values
-        gamma = self.cfg.gamma if discounts is None else discounts
-        return rewards + gamma * (1.0 - term) * q_next
-
     def _optimize(self, loss: torch.Tensor, q_mean: torch.Tensor) -> None:
-        """One Adam step on ``loss`` (clipped), then the target network's update when it is due."""
-        c = self.cfg
+        """One Adam step on ``loss`` with the gradient norm clipped, then the target network's update."""
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if c.max_grad_norm > 0:
-            torch.nn.utils.clip_grad_norm_(self._params, c.max_grad_norm)
-        self._step()
+        if self.cfg.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self._params, self.cfg.max_grad_norm)
+        self.optimizer.step()
         self._loss, self._q_mean, self._td = loss.detach(), q_mean, None
+        self._after_step()
 
-    def _step(self) -> None:
-        """Adam on the gradients in ``.grad``, then the target network's update when it is due."""
-        c = self.cfg
-        adam_step(self.optimizer)
+    def _after_step(self) -> None:
+        """Count the update; copy (or Polyak-average) into the target network when it is due."""
         self.updates += 1
-        if self.updates % c.target_update_interval == 0:
-            update_target(self.target, self.q, c.tau)
+        if self.updates % self.cfg.target_update_interval == 0:
+            update_target(self.target, self.q, self.cfg.tau)
 
     # ---- what the faces read ---------------------------------------------------------------------
     def metrics(self) -> dict[str, float]:
@@ -383,7 +342,7 @@ class DQNAgent(Agent):
                "buffer": float(len(self.buffer) if self.buffer is not None else 0)}
         if self._td is not None:
             q_sa, target = self._td
-            out["loss"] = float((F.smooth_l1_loss if self.cfg.huber else F.mse_loss)(q_sa, target))
+            out["loss"] = float(td_loss(q_sa, target, self.cfg.huber))
             out["q_mean"] = float(q_sa.mean())
         elif self._loss is not None:
             out["loss"] = float(self._loss)

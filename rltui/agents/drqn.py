@@ -34,10 +34,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from rltui.agents.dqn import DeepConfig, DQNAgent, _as_tensor
 from rltui.agents.networks import RecurrentQNetwork, parse_hidden
+from rltui.agents.q_learning import epsilon_greedy_batch, greedy_action, random_action, td_loss, td_target
 from rltui.agents.replay import SequenceReplay
 
 
@@ -148,25 +148,17 @@ class DRQNAgent(DQNAgent):
         return q[:, 0].cpu().numpy()
 
     def act(self, obs: Any, explore: bool = True, action_mask: np.ndarray | None = None) -> int:
-        q = self._step_q(np.asarray(obs)[None], explore)[0]
-        if explore and self.rng.random() < self.epsilon:
-            if action_mask is not None:
-                action = int(self.rng.choice(np.flatnonzero(action_mask)))
-            else:
-                action = int(self.rng.integers(self.n_actions))
-        else:
-            if action_mask is not None:
-                q = np.where(np.asarray(action_mask, dtype=bool), q, -np.inf)
-            action = int(q.argmax())
+        q = self._step_q(np.asarray(obs)[None], explore)[0]  # always: the memory must see every step
+        action = random_action(self.rng, self.epsilon, self.n_actions, action_mask) if explore else None
+        if action is None:
+            action = greedy_action(q, action_mask)
         self._took("train" if explore else "greedy", np.array([action]))
         return action
 
     def act_batch(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
-        n = len(obs)
         actions = self._step_q(np.asarray(obs), explore).argmax(axis=1)
         if explore:
-            rand = self.rng.random(n) < self.epsilon
-            actions = np.where(rand, self.rng.integers(self.n_actions, size=n), actions)
+            actions = epsilon_greedy_batch(self.rng, self.epsilon, self.n_actions, actions)
         self._took("train" if explore else "greedy", actions)
         return actions.astype(np.int64)
 
@@ -192,13 +184,13 @@ class DRQNAgent(DQNAgent):
         q_sa = q_online[:, :n].gather(2, actions).squeeze(2)
         with torch.no_grad():
             if b.boot is None:  # one-step targets bootstrap from the next step
-                next_target, next_online, discounts = q_target[:, k + 1 : k + n + 1], q_online[:, 1 : n + 1], None
+                next_target, next_online, discount = q_target[:, k + 1 : k + n + 1], q_online[:, 1 : n + 1], c.gamma
             else:  # n-step: from the observation after each return's last step
                 boot = _as_tensor(b.boot[:, k:], dev).unsqueeze(2).expand(-1, -1, q_target.shape[2])
                 next_target, next_online = q_target.gather(1, boot), q_online.gather(1, boot - k)
-                discounts = _as_tensor(b.discounts[:, k:], dev)
-            target = self._td_target(rewards, term, next_target, next_online.detach(), discounts)
-        per_step = (F.smooth_l1_loss if c.huber else F.mse_loss)(q_sa, target, reduction="none")
+                discount = _as_tensor(b.discounts[:, k:], dev)
+            target = td_target(rewards, term, discount, next_target, next_online.detach() if c.double else None)
+        per_step = td_loss(q_sa, target, c.huber, reduction="none")
         real = mask.sum().clamp(min=1.0)
         self._optimize((per_step * mask).sum() / real, (q_sa.detach() * mask).sum() / real)
 

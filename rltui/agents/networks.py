@@ -159,22 +159,18 @@ class QHead(nn.Module):
         self.out = nn.Linear(in_dim, n_actions + 1 if dueling else n_actions)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.out.forward(x)
+        return self.combine(self.out(x))
+
+    def combine(self, y: torch.Tensor) -> torch.Tensor:
+        """Q-values from the linear layer's raw outputs ``y``."""
         return dueling_q(y) if self.dueling else y
 
 
-def dueling_q(y: torch.Tensor) -> torch.Tensor:
-    """The dueling head's Q-values ``V + A − mean(A)`` from its raw outputs ``y = [V, A_1..A_n]``."""
+def dueling_q(y):
+    """The dueling head's Q-values ``V + A − mean(A)`` from its raw outputs ``y = [V, A_1..A_n]``
+    (a torch tensor, or a numpy array for :mod:`rltui.agents.dqn_fast`'s acting)."""
     a = y[..., 1:]
-    return y[..., :1] + a - a.mean(dim=-1, keepdim=True)
-
-
-def _run(layers: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
-    """``layers(x)`` calling each layer's ``forward`` directly: no hooks are used here, and skipping
-    ``nn.Module.__call__``'s hook dispatch saves ~10 % of a small network's update on a CPU."""
-    for layer in layers:
-        x = layer.forward(x)
-    return x
+    return y[..., :1] + a - a.mean(-1, keepdims=True)
 
 
 class QNetwork(nn.Module):
@@ -185,57 +181,9 @@ class QNetwork(nn.Module):
         self.encoder, width, self.kind = build_encoder(obs_space)
         self.trunk, width = mlp(width, hidden)
         self.head = QHead(width, n_actions, dueling)
-        self._numpy: tuple | None = None  # numpy_q's views, made on first use
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head.forward(_run(self.trunk, self.encoder.forward(x)))
-
-    def numpy_q(self, obs: np.ndarray) -> np.ndarray | None:
-        """Q for a batch of vector observations computed in numpy, or None where that does not apply.
-
-        For the MLP on a CPU, one greedy action through torch costs ~40-60 µs of dispatch for a few
-        thousand multiply-adds; numpy on views of the same parameter memory (the optimizer updates it in
-        place, so the views stay current) takes ~10 µs. Only used when acting, never for learning.
-        The views are made on the first call and dropped whenever the parameters may have moved to new
-        memory (``.to()`` and the like, ``load_state_dict``), so a call costs no module look-ups.
-        """
-        cache = self._numpy
-        if cache is None:
-            cache = self._numpy = self._numpy_views()
-        if not cache:
-            return None
-        views, scale, dueling = cache
-        x = obs.reshape(len(obs), -1).astype(np.float32, copy=False)
-        if scale != 1.0:
-            x = x * np.float32(scale)
-        for wt, b in views[:-1]:
-            x = x @ wt
-            x += b
-            np.maximum(x, 0.0, out=x)
-        wt, b = views[-1]
-        y = x @ wt
-        y += b
-        if not dueling:
-            return y
-        a = y[:, 1:]
-        return y[:, :1] + a - a.sum(axis=1, keepdims=True) * np.float32(1.0 / a.shape[1])
-
-    def _numpy_views(self) -> tuple[list[tuple[np.ndarray, np.ndarray]], float, bool] | tuple[()]:
-        """(transposed weight, bias) views per linear layer, the input scale and the head's kind; ``()``
-        where :meth:`numpy_q` does not apply (not an MLP, or not on a CPU)."""
-        if self.kind != "mlp" or self.head.out.weight.device.type != "cpu":
-            return ()
-        linears = [m for m in self.trunk if isinstance(m, nn.Linear)] + [self.head.out]
-        views = [(m.weight.detach().numpy().T, m.bias.detach().numpy()) for m in linears]
-        return views, float(self.encoder.scale), bool(self.head.dueling)
-
-    def _apply(self, fn, recurse=True):  # .to(), .cuda(), .float(), ...: parameters may get new memory
-        self._numpy = None
-        return super()._apply(fn, recurse)
-
-    def _load_from_state_dict(self, *args, **kwargs):  # load_state_dict(assign=True) replaces parameters
-        self._numpy = None
-        super()._load_from_state_dict(*args, **kwargs)
+        return self.head(self.trunk(self.encoder(x)))
 
 
 class RecurrentQNetwork(nn.Module):
@@ -263,11 +211,11 @@ class RecurrentQNetwork(nn.Module):
                 prev_action: torch.Tensor | None = None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """``x``: (B, T, *obs), ``prev_action``: (B, T) ints or None (none known); returns Q (B, T, n_actions)
         and the LSTM state after the last step."""
-        features = _run(self.trunk, self.encoder.forward(x))
+        features = self.trunk(self.encoder(x))
         if self.prev_actions:
             if prev_action is None:
                 prev_action = torch.full(features.shape[:2], -1, device=features.device)
             one_hot = prev_action.unsqueeze(-1) == torch.arange(self.prev_actions, device=features.device)
             features = torch.cat([features, one_hot.to(features.dtype)], dim=-1)
         out, state = self.lstm(features, state)
-        return self.head.forward(out), state
+        return self.head(out), state

@@ -248,3 +248,30 @@ def _wait(condition, timeout=20.0):
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_knobs_changed_mid_run_take_effect_and_are_recorded(tmp_path):
+    from rltui.training.events import EpisodeEnd, TrainerControl
+
+    control = TrainerControl()
+    seen: list = []
+
+    def callback(event):
+        seen.append(event)
+        if isinstance(event, EpisodeEnd) and event.episode == 20:
+            control.set_knob("alpha", 0.3)
+            control.set_knob("gamma", 0.9)
+
+    with RunStore.open(str(tmp_path)) as store:
+        trainer = Trainer(TrainConfig("CliffWalking", "q", steps=3000, seed=1, eval_every=0, checkpoint_every=0,
+                                      data_dir=str(tmp_path)), callback=callback, control=control, store=store)
+        done = trainer.run()
+        changes = store.knob_changes(trainer.run_id)
+    assert done.status == "finished"
+    knob_events = [e for e in seen if type(e).__name__ == "KnobChanged"]
+    assert {(c["name"], c["value"]) for c in changes} == {("alpha", 0.3), ("gamma", 0.9)}
+    episode_20 = next(e for e in seen if isinstance(e, EpisodeEnd) and e.episode == 20)
+    assert all(episode_20.steps <= c["steps"] < 3000 for c in changes)
+    assert [(e.name, e.steps) for e in knob_events] == [(c["name"], c["steps"]) for c in changes]
+    assert trainer.agent.hp.alpha == 0.3 and trainer.agent.hp.gamma == 0.9
+    assert trainer.agent.hparams["alpha"] == 0.3  # and so the checkpoint's header

@@ -206,3 +206,37 @@ async def test_a_training_process_that_dies_is_reported_and_the_run_marked_faile
         await pilot.press("question_mark")  # still answering keys
         await pilot.pause()
         assert app.is_running
+
+
+@sync
+async def test_live_knobs_change_a_running_tabular_run_and_are_recorded():
+    from rltui.tui.screens.knobs import KnobsScreen
+
+    app = RltuiApp(start=("train", "FrozenLake4x4"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _start_endless_run(pilot)
+        screen = app.screen
+        await tap(pilot, "k")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, KnobsScreen)
+        app.screen.query_one("#knob-alpha", Input).value = "2"
+        await tap(pilot, "enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, KnobsScreen) and "alpha must be in (0, 1]" in screen_text(app)
+        app.screen.query_one("#knob-alpha", Input).value = "0.25"
+        app.screen.query_one("#knob-epsilon", Input).value = "0.5"
+        await tap(pilot, "enter")
+        for _ in range(40):
+            if app.screen is screen:
+                break
+            await pilot.pause(0.05)
+        assert app.screen is screen, screen_text(app)
+        for _ in range(200):
+            await pilot.pause(0.05)
+            changes = app.store.knob_changes(screen.run_id)
+            if len(changes) == 2:
+                break
+        assert {(c["name"], c["value"]) for c in changes} == {("alpha", 0.25), ("epsilon", 0.5)}
+        assert all(c["steps"] > 0 for c in changes)
+        await tap(pilot, "x")
+        await _wait_finished(pilot)

@@ -91,6 +91,13 @@ class Agent(ABC):
     def set_epsilon(self, value: float | None) -> None:
         """Pin exploration to ``value`` (None returns to the schedule); for the Train screen's control."""
 
+    #: Hyperparameters that :meth:`set_knob` may change while the agent trains.
+    LIVE_KNOBS: tuple[str, ...] = ()
+
+    def set_knob(self, name: str, value: float | None) -> None:
+        """Change hyperparameter ``name`` from now on (the explain mode's live knobs)."""
+        raise RltuiError(f"the {self.algo} agent has no live knobs")
+
     def learn_from_demos(self, episodes: Sequence[Sequence[Transition]], passes: int = 1) -> None:
         """Learn from a person's episodes before training ("start from my play"); schedules stay put."""
         raise RltuiError(f"the {self.algo} agent cannot start from demos")

@@ -71,6 +71,23 @@ class TabularHparams:
         return None
 
 
+def knob_problem(name: str, value: float | None) -> str | None:
+    """Why ``value`` cannot be the live knob ``name`` (None when it can): one line for the screen."""
+    import math
+
+    if name not in ("alpha", "gamma", "epsilon"):
+        return f"{name} is not a live knob (alpha, gamma, epsilon)"
+    if value is None:
+        return None if name == "epsilon" else f"{name} needs a value"
+    if not math.isfinite(value):
+        return f"{name} must be a finite number"
+    if name == "alpha" and not 0.0 < value <= 1.0:
+        return f"alpha must be in (0, 1], not {value:g}"
+    if not 0.0 <= value <= 1.0:
+        return f"{name} must be in [0, 1], not {value:g}"
+    return None
+
+
 def discrete_sizes(observation_space: Any, action_space: Any, algo: str) -> tuple[int, int]:
     """(states, actions) of Discrete spaces, or a one-line error saying why a table does not fit."""
     n_states = getattr(observation_space, "n", None)
@@ -313,6 +330,24 @@ class TabularAgent(Agent):
             return self._alpha
         lr = visits ** self._power
         return self._alpha if lr < self._alpha else lr
+
+    LIVE_KNOBS = ("alpha", "gamma", "epsilon")
+
+    def set_knob(self, name: str, value: float | None) -> None:
+        """α and γ take effect on the next update; ε pins exploration (None: back to the schedule)."""
+        problem = knob_problem(name, value)
+        if problem:
+            raise RltuiError(problem)
+        if name == "epsilon":
+            self.set_epsilon(value)
+            return
+        value = float(value)  # type: ignore[arg-type]
+        setattr(self.hp, name, value)
+        self.hparams[name] = value
+        if name == "alpha":
+            self._alpha = value
+        else:
+            self._gamma = value
 
     def set_epsilon(self, value: float | None) -> None:
         if value is not None and not 0.0 <= value <= 1.0:

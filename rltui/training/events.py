@@ -80,6 +80,15 @@ class StepTaken:
     truncated: bool
 
 
+@dataclass(frozen=True)
+class KnobChanged:
+    """A live knob (α, γ, ε of a tabular run) took effect at ``steps``; ``value`` None: back to the schedule."""
+
+    steps: int
+    name: str
+    value: float | None
+
+
 Status = Literal["finished", "stopped", "failed"]
 
 
@@ -96,7 +105,7 @@ class Finished:
     best_checkpoint: str | None = None  # the agent of the best evaluation, when there was one
 
 
-Event = Progress | EpisodeEnd | QSnapshot | Evaluation | Checkpointed | StepTaken | Finished
+Event = Progress | EpisodeEnd | QSnapshot | Evaluation | Checkpointed | StepTaken | KnobChanged | Finished
 
 #: Returned by a callback to end the run cleanly (the run is saved and marked "stopped").
 STOP = "stop"
@@ -116,6 +125,8 @@ class TrainerControl:
         self._epsilon: float | None = None
         self._epsilon_changed = False
         self._pace: float | None = None
+        self._knobs: dict[str, float | None] = {}  # set since the Trainer last took them
+        self._knob_state: dict[str, float | None] = {}  # every knob ever set, for a late relay
         self._listeners: list[Callable[[str, object], object]] = []
 
     def listen(self, listener: Callable[[str, object], object]) -> None:
@@ -138,6 +149,7 @@ class TrainerControl:
                 commands.append(("epsilon", self._epsilon))
             if self._pace is not None:
                 commands.append(("pace", self._pace))
+            commands.extend(("knob", item) for item in self._knob_state.items())
         if self.paused and not self._stop:
             commands.append(("pause", None))
         return commands
@@ -150,6 +162,9 @@ class TrainerControl:
             getattr(self, command)()
         elif command == "save":
             self.request_save()
+        elif command == "knob":
+            name, knob_value = value  # type: ignore[misc]
+            self.set_knob(name, knob_value)
         else:
             raise ValueError(f"unknown trainer command {command!r}")
 
@@ -183,6 +198,13 @@ class TrainerControl:
             self._epsilon, self._epsilon_changed = value, True
         self._tell("epsilon", value)
 
+    def set_knob(self, name: str, value: float | None) -> None:
+        """Change a live knob (``alpha``, ``gamma``, ``epsilon``) from the next chunk on; the run records it."""
+        with self._lock:
+            self._knobs[name] = value
+            self._knob_state[name] = value
+        self._tell("knob", (name, value))
+
     def set_pace(self, steps_per_s: float | None) -> None:
         """Slow the loop to about this many steps a second ("watch it learn"); None: full speed."""
         with self._lock:
@@ -210,6 +232,11 @@ class TrainerControl:
         with self._lock:
             save, self._save = self._save, False
             return save
+
+    def take_knobs(self) -> dict[str, float | None]:
+        with self._lock:
+            knobs, self._knobs = self._knobs, {}
+            return knobs
 
     def take_epsilon(self) -> tuple[bool, float | None]:
         with self._lock:

@@ -140,7 +140,16 @@ CREATE TABLE IF NOT EXISTS sweep_runs (
     node TEXT
 );
 CREATE INDEX IF NOT EXISTS sweep_runs_sweep ON sweep_runs(sweep_id);
+CREATE TABLE IF NOT EXISTS knob_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    steps INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value REAL,
+    created REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS evaluations_run ON evaluations(run_id);
+CREATE INDEX IF NOT EXISTS knob_changes_run ON knob_changes(run_id);
 CREATE INDEX IF NOT EXISTS comparisons_env ON comparisons(env);
 CREATE INDEX IF NOT EXISTS checkpoints_run ON checkpoints(run_id);
 CREATE INDEX IF NOT EXISTS human_env ON human_episodes(env);
@@ -355,6 +364,17 @@ class RunStore:
             "INSERT INTO evaluations (run_id, steps, mean, std, episodes, success_rate, created) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, steps, mean, std, episodes, success_rate, time.time()))
         return int(cur.lastrowid)
+
+    def add_knob_change(self, run_id: int, steps: int, name: str, value: float | None) -> int:
+        """A hyperparameter changed while the run trained (explain mode's live knobs): from step ``steps`` on."""
+        cur = self._write("INSERT INTO knob_changes (run_id, steps, name, value, created) VALUES (?, ?, ?, ?, ?)",
+                          (run_id, steps, name, value, time.time()))
+        return int(cur.lastrowid)
+
+    def knob_changes(self, run_id: int) -> list[dict[str, Any]]:
+        """Oldest first: ``{"steps", "name", "value"}`` (value None: back to the schedule)."""
+        rows = self._rows("SELECT steps, name, value FROM knob_changes WHERE run_id = ? ORDER BY id", (run_id,))
+        return [dict(row) for row in rows]
 
     def add_checkpoint(self, run_id: int, path: str, steps: int, role: str = "last") -> int:
         """Record a save of ``path``: one row per file, updated in place when the file is saved again."""

@@ -58,6 +58,7 @@ from rltui.training.events import (
     Evaluation,
     Event,
     Finished,
+    KnobChanged,
     Progress,
     QSnapshot,
     StepTaken,
@@ -495,6 +496,14 @@ class Trainer:
         changed, eps = control.take_epsilon()
         if changed:
             self.agent.set_epsilon(eps)
+            self._record_knob("epsilon", eps)
+        for name, value in control.take_knobs().items():
+            try:
+                self.agent.set_knob(name, value)
+            except RltuiError as exc:  # a face should have checked; never end the run over it
+                log.warning("knob %s=%s refused: %s", name, value, exc)
+                continue
+            self._record_knob(name, value)
         if control.take_save_request():
             self.save_checkpoint()
         if control.paused:
@@ -507,6 +516,12 @@ class Trainer:
             self._paused_s += time.perf_counter() - start
             if control.stopped:
                 raise _Stop
+
+    def _record_knob(self, name: str, value: float | None) -> None:
+        """A knob that took effect now: kept in the store with the step, and told to the face."""
+        if self.run_id is not None:
+            self.store.add_knob_change(self.run_id, self.steps, name, value)
+        self._emit(KnobChanged(self.steps, name, value))
 
     def evaluate_now(self) -> Evaluation:
         """Greedy evaluation on the fixed seeds; recorded and sent as an event."""

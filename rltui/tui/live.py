@@ -22,6 +22,7 @@ from rltui.training.events import (
     Evaluation,
     Event,
     Finished,
+    KnobChanged,
     Progress,
     QSnapshot,
 )
@@ -90,6 +91,8 @@ class LiveRun:
         elif isinstance(event, Checkpointed):
             with self.lock:
                 self.checkpoint = event.path
+            self.post(RunEvent(event))
+        elif isinstance(event, KnobChanged):
             self.post(RunEvent(event))
         elif isinstance(event, Finished):
             with self.lock:

@@ -36,7 +36,7 @@ from rltui.play.keymaps import KeyMap
 from rltui.play.realtime import GameLoop, LoopFrame, view_of
 from rltui.play.viewer import Viewer
 from rltui.training.config import TABULAR_ALGOS, TrainConfig
-from rltui.training.events import Checkpointed, Evaluation, Finished, TrainerControl
+from rltui.training.events import Checkpointed, Evaluation, Finished, KnobChanged, TrainerControl
 from rltui.training.handle import TrainingHandle, start_training
 from rltui.tui.live import LiveRun, Refresh, RunEvent
 from rltui.tui.messages import Latest, Throttle
@@ -89,6 +89,7 @@ class TrainScreen(Screen):
         Binding("c", "save", "Save"),
         Binding("w", "watch", "Watch"),
         Binding("v", "slow", "Slow"),
+        Binding("k", "knobs", "Knobs"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
     ]
@@ -165,6 +166,8 @@ class TrainScreen(Screen):
             return not self.running
         if action in ("pause", "stop", "save", "slow"):
             return self.running
+        if action == "knobs":
+            return self.running and self.algo in ("q", "sarsa")
         return True
 
     # ---- starting and the worker ------------------------------------------------------------------
@@ -181,6 +184,7 @@ class TrainScreen(Screen):
         self.app.prefs.set("algo", {**(self.app.prefs.get("algo") or {}), self.entry.name: config.algo})
         self.algo = config.algo
         self.control = TrainerControl()
+        self._knobs: dict[str, float | None] = {}
         self.live = LiveRun(self.post_message)
         self.running, self.finished, self.failed, self.run_id = True, None, "", None
         self.slow = False
@@ -268,6 +272,11 @@ class TrainScreen(Screen):
             self._save_asked = False
             self._announced = event.path
             self.notify(f"checkpoint saved: {event.path}", timeout=4)
+        elif isinstance(event, KnobChanged):
+            shown = "the schedule" if event.value is None else f"{event.value:g}"
+            self.notify(f"{event.name} = {shown} from step {event.steps:,} (recorded in the run)", timeout=4)
+            if event.name == "gamma" and self.trainer is not None and self.entry.has_model:
+                self._solve_q_star(self.trainer.config, float(event.value))  # Q* depends on γ
         elif isinstance(event, Finished):
             self._finished(event)
         self._paint_stats()
@@ -421,6 +430,23 @@ class TrainScreen(Screen):
         self.notify(f"slow motion: {SLOW_STEPS_S} steps/s — v for full speed" if self.slow else "full speed",
                     timeout=2)
 
+    def action_knobs(self) -> None:
+        """α, γ, ε of a running tabular run, changed live (the explain mode's knobs)."""
+        if not self.running or self.control is None or self.trainer is None:
+            return
+        from rltui.tui.screens.knobs import KnobsScreen
+
+        hp = dict(self.trainer.hparams)
+        current = {"alpha": hp.get("alpha"), "gamma": hp.get("gamma"), "epsilon": None, **self._knobs}
+
+        def apply(changes: dict | None) -> None:
+            for name, value in (changes or {}).items():
+                self._knobs[name] = value
+                if self.control is not None:
+                    self.control.set_knob(name, value)
+
+        self.app.push_screen(KnobsScreen(current), apply)
+
     def action_save(self) -> None:
         if self.running and self.control is not None:
             self._save_asked = True
@@ -546,6 +572,8 @@ Set up on the left, then **s** (or the Start button) runs the Trainer in the bac
 - **tab** / **shift+tab** move between fields; a bad value turns red and says why.
 - **space** pause / resume · **x** stop (saves a checkpoint) · **c** save a checkpoint now
 - **v** slow motion (20 steps a second: watch the Q-table fill in) · **v** again for full speed
+- **k** live knobs (Q-learning, SARSA): change α, γ or ε while it trains; each change is recorded
+  in the run with the step it took effect.
 - **w** watch: the current agent plays greedily (here, and in a pygame window for pixel games)
   while training goes on; **w** again stops watching.
 - **esc** back (twice while training: stops the run first) · **?** this help · **ctrl+q** quit

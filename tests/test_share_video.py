@@ -26,8 +26,10 @@ def _kept(seed: int) -> int:
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    out = tmp_path_factory.mktemp("agent") / "frozen.npz"
-    assert Trainer(TrainConfig(ENV, "q", 3_000, seed=0, out=str(out))).run().status == "finished"
+    folder = tmp_path_factory.mktemp("agent")
+    out = folder / "frozen.npz"  # its own data dir: module fixtures run outside the per-test one
+    config = TrainConfig(ENV, "q", 3_000, seed=0, out=str(out), data_dir=str(folder / "data"))
+    assert Trainer(config).run().status == "finished"
     return str(out)
 
 

@@ -208,21 +208,18 @@ def record_agent(agent: Agent, env_name: str, path: str | os.PathLike[str], *, e
 
 def record_human(env_name: str, seed: int, actions: Sequence[int], path: str | os.PathLike[str], *,
                  rewards: Sequence[float] | None = None, fps: float = 8.0, style: FrameStyle = "board",
-                 label: str = "you", env: Any = None) -> tuple[Path, EpisodeFrames]:
+                 label: str = "you", make: Callable[[str | None], Any] | None = None) -> tuple[Path, EpisodeFrames]:
     """A kept episode replayed from ``seed`` and ``actions`` (rewards checked when given) into a video.
 
-    ``env`` replays in an env the caller built (a watched agent's evaluation env, with rgb frames where
-    the entry is not a grid); by default the env a person plays."""
+    ``make(render_mode)`` builds the env to replay in (a watched agent's evaluation env); by default the
+    env a person plays."""
     entry = get_entry(env_name)
-    own = env is None
-    if own:
-        env = make_env(entry.name)
-        rgb = wants_rgb(entry.kind, style, env)
-        if rgb:
-            env.close()
-            env = make_env(entry.name, render_mode="rgb_array")
-    else:
-        rgb = wants_rgb(entry.kind, style, env)
+    make = make or (lambda mode: make_env(entry.name, render_mode=mode))
+    env = make(None)
+    rgb = wants_rgb(entry.kind, style, env)
+    if rgb:
+        env.close()
+        env = make("rgb_array")
     try:
         ep = EpisodeFrames(int(seed))
         with VideoWriter(path, fps) as video:
@@ -233,8 +230,16 @@ def record_human(env_name: str, seed: int, actions: Sequence[int], path: str | o
                              "(the env changed since it was played)")
         return video.path, ep
     finally:
-        if own:
-            env.close()
+        env.close()
+
+
+def default_video_path(folder: str | os.PathLike[str], env_name: str, seed: int, suffix: str = ".gif") -> Path:
+    """``FOLDER/<env>-seed<seed>-<date-time>.gif``, the folder created: where the app's save key writes."""
+    import time
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{get_entry(env_name).name}-seed{seed}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
 
 
 @dataclass(frozen=True)

@@ -58,12 +58,19 @@ class PlayScreen(Screen):
         Binding("t", "train", "Train it"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
+        Binding("g", "save_video", "Save GIF", show=False),
     ]
 
     def __init__(self, env_name: str, seed: int | None = None, *, policy: Policy | None = None,
                  session: HumanSession | None = None, on_episode_start: Any = None,
-                 watch_label: str = "", episodes: int | None = None, fps: float | None = None) -> None:
+                 watch_label: str = "", episodes: int | None = None, fps: float | None = None,
+                 replay_env: Any = None, q_table: np.ndarray | None = None) -> None:
+        """``replay_env(render_mode)`` builds the env the save key replays an episode in (a watched agent's
+        evaluation env; default: the env people play); ``q_table`` (states × actions) is drawn on the board."""
         super().__init__()
+        self._replay_env = replay_env
+        self._q_table = q_table
+        self._last_record: EpisodeRecord | None = None
         self.entry = get_entry(env_name)
         self.keymap = KeyMap.for_env(self.entry)
         self.policy = policy
@@ -121,10 +128,10 @@ class PlayScreen(Screen):
             self._refresh_hud()
 
     def _start(self) -> None:
-        on_end = None if self.watching else self._episode_end
+        on_end = self._remember if self.watching else self._episode_end
         self.session = self._session_arg or HumanSession(
             self.entry.name, self._seed, render=self.entry.kind == "pixels", on_episode_end=on_end)
-        if self._session_arg is not None and not self.watching:
+        if self._session_arg is not None:
             self.session.on_episode_end = on_end
         if self.entry.kind == "pixels":
             self.viewer = Viewer(f"rltui · {self.entry.title}")
@@ -161,7 +168,13 @@ class PlayScreen(Screen):
     def _draw(self, frame: LoopFrame) -> None:
         self.last = frame
         if isinstance(frame.view, Board):
-            self.query_one("#board", BoardView).board = frame.view
+            board = self.query_one("#board", BoardView)
+            board.board = frame.view
+            if self._q_table is not None and self.session is not None:
+                from rltui.play.board import q_overlay
+
+                board.glyphs = self.keymap.glyphs()
+                board.overlay = q_overlay(self.session.env, self._q_table)
         elif isinstance(frame.view, (np.ndarray, str)):  # str: text envs and readouts (generic entries)
             self.query_one("#frame", FrameView).show(frame.view)
         self._refresh_hud()
@@ -222,6 +235,7 @@ class PlayScreen(Screen):
 
     # ---- human episodes ---------------------------------------------------------------------------
     def _episode_end(self, record: EpisodeRecord) -> None:
+        self._last_record = record
         if self.realtime:
             self.post_message(EpisodeDone(record))  # from the loop thread: store it on the UI thread
         else:
@@ -229,6 +243,10 @@ class PlayScreen(Screen):
 
     def on_episode_done(self, message: EpisodeDone) -> None:
         self._store(message.payload)
+
+    def _remember(self, record: EpisodeRecord) -> None:
+        """The last finished episode, for the save key (called from the loop thread when watching)."""
+        self._last_record = record
 
     def _store(self, record: EpisodeRecord) -> None:
         try:
@@ -271,6 +289,36 @@ class PlayScreen(Screen):
     def action_train(self) -> None:
         self.app.open_train(self.entry.name)
 
+    def action_save_video(self) -> None:
+        """Save what was just played (the last finished episode, else the one going on) as a GIF in the
+        data dir, replayed from its seed and actions off the UI thread."""
+        from rltui.play.session import EpisodeRecord
+
+        record = self._last_record
+        if record is None and self.session is not None and self.session.record.actions:
+            now = self.session.record
+            record = EpisodeRecord(now.env, now.seed, list(now.actions), list(now.rewards))
+        if record is None or not record.actions:
+            self.notify("nothing played yet: play (or watch) a few steps, then g", timeout=4)
+            return
+        actions, rewards, seed = list(record.actions), list(record.rewards), record.seed
+        label = f"{self.watch_label or 'agent'}" if self.watching else "you"
+
+        def work() -> None:
+            from rltui.share.video import default_video_path, record_human
+
+            try:
+                path = default_video_path(self.app.data_dir / "videos", self.entry.name, seed)
+                out, ep = record_human(self.entry.name, seed, actions, path, rewards=rewards, make=self._replay_env,
+                                       label=f"{label} · seed {seed}")
+                self.app.call_from_thread(self.notify, f"saved {len(ep.actions)} steps to {out}", timeout=10)
+            except Exception as exc:  # noqa: BLE001 - a failed save is a message, never a crash
+                self.app.call_from_thread(self.notify, f"could not save the video: {exc}", severity="error",
+                                          timeout=10)
+
+        self.notify(f"saving {len(actions)} steps as a GIF…", timeout=3)
+        self.run_worker(work, thread=True, exit_on_error=False, name="save-video")
+
     def action_back(self) -> None:
         self.app.pop_screen()
 
@@ -283,6 +331,7 @@ class PlayScreen(Screen):
 
 _HELP = """\
 - **r** start a new episode · **p** pause (real-time games) · **t** train an agent on this env
+- **g** save the last episode as a GIF (in the data dir's videos folder)
 - **esc** back · **?** this help · **ctrl+q** quit
 
 Grid worlds wait for you: one key press is one step. Real-time games (CarRacing, Atari) run at their

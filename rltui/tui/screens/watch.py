@@ -24,5 +24,12 @@ def watch_checkpoint_screen(checkpoint: str, *, episodes: int | None = None, see
         env_kwargs["renderer"] = renderer
     session, policy, on_start = watch_session(agent, name, seed, env_overrides=env_kwargs or None)
     label = f"{header['algo']} · {Path(checkpoint.removeprefix('sb3:')).name}"
+    overrides = header.get("env_kwargs") or None
+
+    def replay_env(render_mode):  # the save key replays the agent's episode in the env it played
+        from rltui.training.evaluation import build_eval_env
+
+        return build_eval_env(agent, name, render_mode, overrides)
+
     return PlayScreen(name, seed, policy=policy, session=session, on_episode_start=on_start,
-                      watch_label=label, episodes=episodes)
+                      watch_label=label, episodes=episodes, replay_env=replay_env, q_table=agent.q_values())

@@ -257,3 +257,25 @@ async def test_pick_opens_a_typed_gymnasium_id_into_play():
             if "continuous actions" in screen_text(app):
                 break
         assert "continuous actions" in screen_text(app)
+
+
+@sync
+async def test_train_screen_trains_a_module_env_in_its_worker_process():
+    from textual.widgets import Input
+
+    from rltui.tui.app import RltuiApp
+
+    app = RltuiApp(start=("train", TINY))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        screen = app.screen
+        screen.query_one("#hp-steps", Input).value = "2000"
+        await pilot.pause()
+        await pilot.press("s")
+        for _ in range(600):
+            await pilot.pause(0.1)
+            if screen.finished is not None:
+                break
+        assert screen.finished is not None and screen.finished.status == "finished", screen.finished
+        run = app.store.get_run(screen.run_id)
+        assert run["env"] == TINY and run["algo"] == "q" and run["steps"] == 2000

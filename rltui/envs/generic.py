@@ -35,6 +35,7 @@ _MOVES = {"UP": "up", "DOWN": "down", "LEFT": "left", "RIGHT": "right"}
 _WASD = {"up": "w", "left": "a", "down": "s", "right": "d"}
 _ATARI_KWARGS = {"frameskip": 1, "repeat_action_probability": 0.25}
 _SHOW_SPACE = 100
+DEFAULT_STEP_LIMIT = 10_000  # for generic envs whose spec sets none
 
 
 def _short(space: gym.Space) -> str:
@@ -235,7 +236,9 @@ def probe(name: str, spec: Any, module: str = "") -> EnvEntry:
         family=family,  # type: ignore[arg-type]
         keys=keys,
         algos=algos,
-        kwargs=dict(_ATARI_KWARGS) if family == "atari" else {},
+        # Envs without a step limit get one, so a greedy agent walking into a wall cannot stall an evaluation.
+        kwargs=dict(_ATARI_KWARGS) if family == "atari" else (
+            {} if spec.max_episode_steps else {"max_episode_steps": DEFAULT_STEP_LIMIT}),
         turn_based=turn_based,
         fps=fps if not turn_based else 0,
         noop_action=noop,
@@ -245,5 +248,5 @@ def probe(name: str, spec: Any, module: str = "") -> EnvEntry:
         source="generic",
         module=module,
         play_render=None if kind == "pixels" else _play_render(modes),
-        max_steps=spec.max_episode_steps,
+        max_steps=spec.max_episode_steps or (None if family == "atari" else DEFAULT_STEP_LIMIT),
     )

@@ -95,7 +95,7 @@ def _run(spec: SweepSpec, store: RunStore, **kw):
     return run_sweep(spec, store=store, **kw)
 
 
-def test_grid_sweep_lands_runs_equal_to_rltui_train(ray_session, tmp_path):
+def test_grid_sweep_lands_runs_equal_to_rltui_train(ray_session, tmp_path, capsys):
     from rltui.cli import main
     from rltui.training.checkpoints import load_checkpoint
 
@@ -124,6 +124,12 @@ def test_grid_sweep_lands_runs_equal_to_rltui_train(ray_session, tmp_path):
             assert np.array_equal(swept.q, trained.q)
         sweep = store.get_sweep(outcome.sweep_id)
         assert sweep["status"] == "finished" and sweep["storage"] == outcome.storage
+    capsys.readouterr()
+    assert main(["runs", "sweep", str(outcome.sweep_id)]) == 0
+    out = capsys.readouterr().out
+    assert "alpha=0.05" in out and "alpha=0.2" in out and "IQM" in out and "curve over seeds" in out
+    assert main(["runs"]) == 0
+    assert f"belong to sweep {outcome.sweep_id}" in capsys.readouterr().out
 
 
 def _raise_for_seed_1(config, spec, control=None):

@@ -11,8 +11,9 @@ from rltui import validation
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("runs", help="list training runs, or show one (runs show ID)",
                        description="The training history recorded in the run store.")
-    p.add_argument("action", nargs="?", choices=("list", "show", "export", "plot"), default="list",
-                   help="list (default), show, export (--format tensorboard|csv) or plot")
+    p.add_argument("action", nargs="?", choices=("list", "show", "export", "plot", "sweeps", "sweep"),
+                   default="list", help="list (default), show, export (--format tensorboard|csv), plot, "
+                   "sweeps (list them) or sweep ID (its summary over seeds)")
     p.add_argument("id", nargs="?", type=validation.arg_id, help="run id, for show, export and plot")
     p.add_argument("out", nargs="?", help="export: the folder (tensorboard) or *monitor.csv file (csv); "
                    "plot: the .png or .svg file")
@@ -32,6 +33,15 @@ def run(args: argparse.Namespace) -> int:
             from rltui.share.cli import export_or_plot
 
             return export_or_plot(store, args)
+        if args.action == "sweeps":
+            return _sweeps(store, args.limit)
+        if args.action == "sweep":
+            if args.id is None:
+                raise RltuiError("runs sweep needs a sweep id, e.g. rltui runs sweep 2 (see: rltui runs sweeps)")
+            from rltui.commands.sweep import print_summary
+
+            print_summary(store, args.id)
+            return 0
         if args.action == "show":
             if args.id is None:
                 raise RltuiError("runs show needs a run id, e.g. rltui runs show 3")
@@ -105,10 +115,60 @@ def _list(store, limit: int, env: str | None) -> int:
                       _safe(run["algo"], 20), _status(run), _compact(run["steps"]), _compact(run["episodes"]),
                       _duration(run).replace(" ", ""), last)
     console.print(table)
+    _sweep_note(console, store, [run["id"] for run in runs])
     for run in runs:
         if run["status"] == "interrupted":
             console.print(f"run {run['id']} {_safe(interrupted_note(store, run['id']))}")
     _skipped_note(console, getattr(runs, "skipped", 0), "run row(s)")
+    return 0
+
+
+def _sweep_note(console, store, run_ids: list[int]) -> None:
+    """Which listed runs belong to a sweep, one line per sweep (the table keeps its 80 columns)."""
+    by_sweep: dict[int, list[int]] = {}
+    for run_id, sweep_id in store.sweep_of(run_ids).items():
+        by_sweep.setdefault(sweep_id, []).append(run_id)
+    for sweep_id, ids in sorted(by_sweep.items()):
+        ids.sort()
+        console.print(f"runs {_id_ranges(ids)} belong to sweep {sweep_id} (summary: rltui runs sweep {sweep_id})")
+
+
+def _id_ranges(ids: list[int]) -> str:
+    """[1, 2, 3, 5] -> "1-3, 5"."""
+    parts: list[str] = []
+    start = prev = ids[0]
+    for cur in ids[1:] + [None]:
+        if cur is None or cur != prev + 1:
+            parts.append(str(start) if start == prev else f"{start}-{prev}")
+            start = cur
+        prev = cur
+    return ", ".join(parts)
+
+
+def _sweeps(store, limit: int) -> int:
+    """The sweeps, newest first, with each one's best configuration so far."""
+    from rich.console import Console
+    from rich.table import Table
+
+    sweeps = store.list_sweeps(limit=limit)
+    console = Console()
+    if not sweeps:
+        console.print(f"no sweeps yet in {_safe(store.path)} (start one: rltui sweep FrozenLake4x4 --seeds 0-4)")
+        return 0
+    table = Table(title=f"sweeps in {_safe(store.path)}", title_justify="left")
+    for col in ("id", "started", "env", "algo", "status", "runs", "what"):
+        table.add_column(col, justify="right" if col in ("id", "runs") else "left")
+    for sweep in sweeps:
+        spec = sweep["spec"]
+        seeds = spec.get("seeds") or []
+        what = (f"{spec.get('trials')} {spec.get('search')} trials" if spec.get("search")
+                else " × ".join(f"{k}: {len(v)}" for k, v in (spec.get("grid") or {}).items()) or "preset")
+        what += f", seeds {seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else f", seed {seeds[0]}" if seeds else ""
+        colour = _COLOURS.get(sweep["status"], "white")
+        table.add_row(str(sweep["id"]), _when(sweep["started"], short=True), _safe(sweep["env"], 40),
+                      _safe(sweep["algo"], 20), f"[{colour}]{sweep['status']}[/]", str(sweep["n_runs"]),
+                      _safe(what, 60))
+    console.print(table)
     return 0
 
 
@@ -148,6 +208,9 @@ def _show(store, run_id: int) -> int:
     info.add_row("started", _when(run["started"]))
     if run["ended"]:
         info.add_row("duration", _duration(run))
+    sweep_id = store.sweep_of([run_id]).get(run_id)
+    if sweep_id is not None:
+        info.add_row("sweep", f"{sweep_id} (summary: rltui runs sweep {sweep_id})")
     info.add_row("seed / device", f"{run['seed']} / {_safe(run['device'], 40)}")
     info.add_row("steps / episodes", f"{run['steps']:,} / {run['episodes']:,}")
     cfg = run["config"]

@@ -105,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
             path = save_best(store, outcome.sweep_id, args.save_best)
             _say(args.events, {"type": "preset", "name": args.save_best, "path": str(path)},
                  f"saved the best configuration as preset {args.save_best!r} in {path}")
-        failed = sum(1 for r in store.sweep_runs(outcome.sweep_id) if r["status"] == "failed")
+        from rltui.sweep.summary import lost_attempt
+
+        failed = sum(1 for r in store.sweep_runs(outcome.sweep_id) if r["status"] == "failed" and not lost_attempt(r))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

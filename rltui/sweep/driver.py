@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,7 +30,7 @@ from rltui.errors import RltuiError
 from rltui.sweep.spec import SweepSpec, label
 from rltui.training import paths
 from rltui.training.config import resolve_hparams, train_settings
-from rltui.training.store import RunStore
+from rltui.training.store import HEARTBEAT_EVERY_S, RunStore
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +267,7 @@ class _StoreWriter:
         self.ckpt_file: dict[str, tuple[str, int]] = {}
         self.closed: dict[int, dict[str, Any]] = {}  # run id -> last figures, once ended
         self.failed = 0
+        self.next_beat = 0.0
 
     def __getstate__(self) -> dict[str, Any]:
         """Tune pickles its callbacks with the experiment state (for a restore we do not use): leave out
@@ -322,6 +324,19 @@ class _StoreWriter:
         self._emit_trial(run_id, trial)
 
     # -- Tune callback hooks ----------------------------------------------------------------------
+    def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
+        """Heartbeats for the open runs (the store reads a silent ``running`` run as interrupted): the
+        driver is their writer, so its being alive is what they show."""
+        now = time.monotonic()
+        if now < self.next_beat:
+            return
+        self.next_beat = now + HEARTBEAT_EVERY_S
+        for run_id in list(self.open):
+            try:
+                self.store.heartbeat(run_id, None)
+            except RltuiError as exc:
+                log.error("sweep %s: %s", self.sweep_id, exc)
+
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict[str, Any], **info: Any) -> None:
         try:
             self._on_result(trial, result)

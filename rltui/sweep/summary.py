@@ -71,12 +71,12 @@ def summarize(store: RunStore, sweep_id: int) -> tuple[dict[str, Any], list[Conf
         from rltui.errors import RltuiError
 
         raise RltuiError(f"no sweep {sweep_id} in {store.path} (see: rltui runs sweeps)")
-    runs = [r for r in store.sweep_runs(sweep_id) if not _lost_attempt(r)]
+    runs = [r for r in store.sweep_runs(sweep_id) if not lost_attempt(r)]
     evaluations = {r["id"]: store.evaluations(r["id"]) for r in runs}
     return sweep, summarize_runs(runs, evaluations, solved_bar(sweep["env"]))
 
 
-def _lost_attempt(run: dict[str, Any]) -> bool:
+def lost_attempt(run: dict[str, Any]) -> bool:
     """A run whose worker was lost and that was retried as another run of the sweep."""
     error = run.get("error") or ""
     return run["status"] == "failed" and ("retried as run" in error or error.endswith("; retrying"))

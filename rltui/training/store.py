@@ -509,6 +509,10 @@ class RunStore:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (run_id, sweep_id, trial, label, json.dumps(params, default=str), node))
 
+    def _has_sweeps(self) -> bool:
+        """False for a file from before sweeps opened read-only (nothing was added to it)."""
+        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sweep_runs'"))
+
     def _decorate_sweep(self, row: dict[str, Any]) -> dict[str, Any]:
         row["spec"] = json.loads(row["spec"])
         if row["status"] == "running" and not _pid_alive(row.get("pid")):
@@ -516,16 +520,22 @@ class RunStore:
         return row
 
     def list_sweeps(self, limit: int = 50) -> list[dict[str, Any]]:
+        if not self._has_sweeps():
+            return []
         rows = self._rows("SELECT s.*, (SELECT COUNT(*) FROM sweep_runs r WHERE r.sweep_id = s.id) AS n_runs "
                           "FROM sweeps s ORDER BY s.id DESC LIMIT ?", (int(limit),))
         return [self._decorate_sweep(r) for r in rows]
 
     def get_sweep(self, sweep_id: int) -> dict[str, Any] | None:
+        if not self._has_sweeps():
+            return None
         rows = self._rows("SELECT * FROM sweeps WHERE id = ?", (sweep_id,))
         return self._decorate_sweep(rows[0]) if rows else None
 
     def sweep_runs(self, sweep_id: int) -> list[dict[str, Any]]:
         """The sweep's runs (oldest first), each with its ``label``, ``params``, ``trial`` and ``node``."""
+        if not self._has_sweeps():
+            return []
         rows = self._rows("SELECT r.*, s.trial, s.label, s.params, s.node FROM runs r "
                           "JOIN sweep_runs s ON s.run_id = r.id WHERE s.sweep_id = ? ORDER BY r.id", (sweep_id,))
         for row in rows:
@@ -535,7 +545,7 @@ class RunStore:
     def sweep_of(self, run_ids: Sequence[int]) -> dict[int, int]:
         """``{run_id: sweep_id}`` for those of ``run_ids`` that belong to a sweep."""
         ids = [int(i) for i in run_ids]
-        if not ids:
+        if not ids or not self._has_sweeps():
             return {}
         marks = ",".join("?" * len(ids))
         rows = self._rows(f"SELECT run_id, sweep_id FROM sweep_runs WHERE run_id IN ({marks})", ids)

@@ -38,9 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rltui.envs import get_entry
     from rltui.errors import RltuiError
-    from rltui.training.store import RunStore
-
-    from rltui.training.store import checkpoint_spec
+    from rltui.training.store import RunStore, checkpoint_spec
 
     args.agent = checkpoint_spec(args.agent, args.data_dir)  # run:N or run:N:best
     env = get_entry(args.env).name if args.env else None

@@ -18,7 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Play greedy episodes with a saved agent and report mean ± std return "
                        "(and the success rate where the env has one).")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz or .pt file written by rltui train, run:N "
-                   "or run:N:best (run N's checkpoint or its best evaluation's), or sb3:PATH.zip (a Stable-Baselines3 DQN model; needs --env and --trust)")
+                   "or run:N:best (run N's checkpoint or its best evaluation's), or sb3:PATH.zip (a "
+                   "Stable-Baselines3 DQN model; needs --env and --trust)")
     p.add_argument("--episodes", type=validation.arg_int(1, validation.EPISODES_MAX),
                    help="episodes to play (default 100, or 1 with --record)")
     p.add_argument("--seed", type=validation.arg_int(0, validation.SEED_MAX), default=1_000_000,

@@ -16,7 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("env", metavar="ENV", help="an environment name from `rltui envs`")
     p.add_argument("--seed", type=validation.arg_int(0, validation.SEED_MAX),
                    help="base seed: episode k starts from seed+k (default: random)")
-    p.add_argument("--agent", metavar="CHECKPOINT", help="watch this checkpoint (a file, run:N, run:N:best, or sb3:PATH.zip) play ENV instead")
+    p.add_argument("--agent", metavar="CHECKPOINT", help="watch this checkpoint (a file, run:N, run:N:best, "
+                   "or sb3:PATH.zip) play ENV instead")
     p.add_argument("--episodes", type=validation.arg_int(1, validation.EPISODES_MAX),
                    help="with --agent: stop after this many episodes")
     p.add_argument("--trust", action="store_true", help="with --agent sb3:PATH.zip: allow loading it (SB3 files "

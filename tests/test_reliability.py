@@ -284,6 +284,20 @@ def test_a_diverging_run_ends_failed_and_keeps_its_last_good_checkpoint(tmp_path
     assert run["status"] == "failed" and run["error"].startswith("diverged at step")
 
 
+def test_a_dqn_whose_weights_blow_up_ends_failed_with_the_last_good_checkpoint(tmp_path):
+    out = tmp_path / "d.pt"
+    config = TrainConfig("CartPole", "dqn", 20_000, device="cpu", eval_every=0, checkpoint_every=100,
+                         checkpoint_every_s=0, out=str(out),
+                         hparams={"learning_starts": 200, "batch_size": 16, "buffer_size": 1000, "threads": 1,
+                                  "lr": 1e30, "max_grad_norm": 0})  # learning starts at 200, and blows up
+    _, finished, _ = collect(config)
+    assert finished.status == "failed" and finished.error.startswith("diverged at step ")
+    assert "NaN or inf" in finished.error and finished.steps < 20_000
+    at = int(finished.error.split("diverged at step ")[1].split()[0].replace(",", ""))
+    _, header = load_checkpoint(out)  # loads: a checkpoint with NaN weights is refused on load
+    assert header["steps"] % 100 == 0 and 0 < header["steps"] <= at  # the last good one, before the blow-up
+
+
 def test_checkpoint_every_takes_seconds_or_steps(tmp_path, capsys):
     from rltui.commands.train import _checkpoint_every
 

@@ -84,7 +84,7 @@ class Diverged(Exception):
     """Internal: the loss or the weights are no longer finite numbers."""
 
     def __init__(self, steps: int, what: str) -> None:
-        super().__init__(f"diverged at step {steps:,} ({what} is not a finite number)")
+        super().__init__(f"diverged at step {steps:,} ({what} became NaN or inf)")
 
 
 @dataclass

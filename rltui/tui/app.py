@@ -17,6 +17,7 @@ from textual.binding import Binding
 
 from rltui.play.session import EpisodeRecord
 from rltui.tui import textual_fixes
+from rltui.tui.key_order import KeyOrder
 from rltui.tui.prefs import Prefs
 
 CSS_FILE = Path(__file__).with_name("app.tcss")
@@ -73,7 +74,7 @@ def _checkpoint_env(path: str | None) -> str | None:
         return None
 
 
-class RltuiApp(App):
+class RltuiApp(KeyOrder, App):
     """The app. ``start`` opens a screen directly: ``("play", env)`` or ``("train", env)``."""
 
     CSS_PATH = CSS_FILE

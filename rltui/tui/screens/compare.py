@@ -111,14 +111,14 @@ class CompareScreen(Screen):
         self.query_one("#compare-boards").display = False
         self.query_one("#compare-results").display = False
         first = self.query_one("#compare-agent" if self.agent is None else "#compare-seeds", Input)
-        first.focus()
+        self.set_focus(first)
         if self.checkpoint and self.seeds_text and self.agent is None:
             self.call_after_refresh(self.start)
 
     # ---- setup ------------------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "compare-agent":
-            self.query_one("#compare-seeds", Input).focus()
+            self.set_focus(self.query_one("#compare-seeds", Input))
         else:
             self.start()
 

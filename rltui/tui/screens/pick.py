@@ -94,7 +94,7 @@ class FilterInput(Input):
     ]
 
     def action_to_list(self) -> None:
-        self.screen.query_one("#envs", OptionList).focus()
+        self.screen.set_focus(self.screen.query_one("#envs", OptionList))
 
     def action_clear_filter(self) -> None:
         self.value = ""
@@ -173,7 +173,7 @@ Atari run in real time. The agents listed fit the environment; the first is the 
             if envs.highlighted is None or envs.get_option_at_index(envs.highlighted).id != last:
                 if _looks_like_id(last):  # a Gymnasium id opened last time: open it again, off the UI thread
                     self._open_id(last)
-        envs.focus()
+        self.set_focus(envs)  # at once: Widget.focus() waits its turn behind keys already typed
         self._show(self.current)
 
     def _entries(self) -> list[EnvEntry]:
@@ -260,7 +260,7 @@ Atari run in real time. The agents listed fit the environment; the first is the 
         option = self._highlighted_id()
         if option is not None and option.startswith(_OPEN):
             self._open_id(option[len(_OPEN):])
-        self.query_one("#envs", OptionList).focus()
+        self.set_focus(self.query_one("#envs", OptionList))
 
     @work(thread=True, exclusive=True, group="open")
     def _open_id(self, name: str) -> None:
@@ -288,7 +288,9 @@ Atari run in real time. The agents listed fit the environment; the first is the 
         self._show(self.current)
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        # Focus now, not with Widget.focus() (which queues the change behind keys already typed: typing
+        # "/taxi" fast sent "t" to the list and opened Train)
+        self.set_focus(self.query_one("#filter", Input))
 
     def _chosen(self) -> EnvEntry | None:
         entry = self.current

@@ -63,7 +63,7 @@ Every training run, newest first, from the run store (the CLI's `rltui runs` rea
                              ("started", 11)):
             table.add_column(label, key=label, width=width)
         self.action_reload()
-        table.focus()
+        self.set_focus(table)
 
     def action_reload(self) -> None:
         table = self.query_one("#runs-table", DataTable)

@@ -28,15 +28,26 @@ class RunResult:
                 f"{r.mean():7.2f} ± {r.std():6.2f} over {len(r)} episodes")
 
 
+def bench_config(env: str, algo: str, seed: int = 0, steps: int | None = None, *, hparams: dict | None = None,
+                 preset: str | None = None, **settings):
+    """The TrainConfig a benchmark trains: what ``rltui train ENV --algo ALGO --seed SEED`` builds (the
+    preset's step budget unless ``steps``; ``--set`` as ``hparams``), on the CPU and without periodic
+    evaluations unless ``settings`` say otherwise (evaluations do not change what is learned).
+    tests/test_same_config.py checks it against the CLI and the app; every benchmark builds its runs here."""
+    from rltui.training.config import TrainConfig, default_steps
+
+    settings = {"device": "cpu", "eval_every": 0, **settings}
+    steps = steps if steps is not None else default_steps(env, algo, preset)
+    return TrainConfig(env, algo, steps, seed=seed, preset=preset, hparams=dict(hparams or {}), **settings)
+
+
 def train_and_evaluate(env: str, algo: str, steps: int, seed: int, data_dir: str, episodes: int,
                        hparams: dict | None = None, n_envs: int = 1) -> RunResult:
     """Train ``algo`` on ``env`` with its preset (plus ``hparams``), then play ``episodes`` greedy episodes."""
-    from rltui.training.config import TrainConfig
     from rltui.training.evaluation import evaluate
     from rltui.training.trainer import Trainer
 
-    config = TrainConfig(env, algo, steps=steps, seed=seed, device="cpu", eval_every=0, data_dir=data_dir,
-                         hparams=dict(hparams or {}), n_envs=n_envs)
+    config = bench_config(env, algo, seed, steps, hparams=hparams, data_dir=data_dir, n_envs=n_envs)
     trainer = Trainer(config)
     t0 = time.perf_counter()
     finished = trainer.run()

@@ -59,14 +59,13 @@ def throughput(n_envs: int, steps: int) -> float:
 
 
 def short_run(algo: str, train_steps: int, out_dir: str) -> None:
-    from rltui.training.config import TrainConfig
+    from benchmarks._runs import bench_config
     from rltui.training.trainer import Trainer
 
     hp = {"learning_starts": min(1000, train_steps // 2), "buffer_size": 10_000,
           "batch_size": 32 if algo == "dqn" else 8, "train_freq": 4, "eps_decay_steps": train_steps}
     out = str(Path(out_dir) / f"carracing-{algo}.pt")
-    config = TrainConfig("CarRacing", algo, steps=train_steps, seed=0, device="cpu", n_envs=2, eval_every=0,
-                         hparams=hp, out=out, data_dir=out_dir)
+    config = bench_config("CarRacing", algo, 0, train_steps, hparams=hp, n_envs=2, out=out, data_dir=out_dir)
     trainer = Trainer(config)
     t0 = time.perf_counter()
     finished = trainer.run()

@@ -30,9 +30,9 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 from _machine import describe  # noqa: E402
+from _runs import bench_config  # noqa: E402
 
 from rltui.envs import make_env  # noqa: E402
-from rltui.training.config import TrainConfig  # noqa: E402
 from rltui.training.events import Evaluation  # noqa: E402
 from rltui.training.store import RunStore  # noqa: E402
 from rltui.training.trainer import Trainer  # noqa: E402
@@ -84,9 +84,9 @@ def steps_to_solved(case: str, seed: int, demos: list | None, data_dir: str) -> 
     store = RunStore(os.path.join(data_dir, f"{case}-{seed}-{'demos' if demos else 'plain'}.sqlite3"))
     for demo_seed, actions, rewards in demos or []:
         store.add_human_episode(env, demo_seed, actions, rewards)
-    config = TrainConfig(env, algo, budget, seed=seed, preset=preset, eval_every=every, eval_episodes=episodes,
-                         demos="all" if demos else None, demo_passes=passes, device="cpu",
-                         out=os.path.join(data_dir, f"{case}-{seed}.ckpt"), data_dir=data_dir)
+    config = bench_config(env, algo, seed, budget, preset=preset, eval_every=every, eval_episodes=episodes,
+                          demos="all" if demos else None, demo_passes=passes,
+                          out=os.path.join(data_dir, f"{case}-{seed}.ckpt"), data_dir=data_dir)
     solved: list[int] = []
 
     def callback(event):
@@ -111,8 +111,8 @@ def curve(case: str, seed: int, demos: list, every: int = 5_000, episodes: int =
         store = RunStore(os.path.join(data_dir, "curve.sqlite3"))
         for demo_seed, actions, rewards in demos:
             store.add_human_episode(env, demo_seed, actions, rewards)
-        config = TrainConfig(env, algo, budget, seed=seed, preset=preset, eval_every=every, eval_episodes=episodes,
-                             demos="all", demo_passes=passes, device="cpu", data_dir=data_dir)
+        config = bench_config(env, algo, seed, budget, preset=preset, eval_every=every, eval_episodes=episodes,
+                              demos="all", demo_passes=passes, data_dir=data_dir)
         points: list[tuple[int, float]] = []
         Trainer(config, store=store,
                 callback=lambda e: points.append((e.steps, e.mean)) if isinstance(e, Evaluation) else None).run()

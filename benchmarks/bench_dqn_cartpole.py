@@ -25,6 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import describe, load_average  # noqa: E402
+from benchmarks._runs import bench_config  # noqa: E402
 
 EVAL_SEED = 1_000_000
 EVAL_EPISODES = 20
@@ -40,12 +41,10 @@ RL_ZOO_STEPS = 50_000
 
 
 def run_rltui(seed: int, data_dir: str) -> tuple[float, list[float], int]:
-    from rltui.training.config import TrainConfig, default_steps
     from rltui.training.evaluation import evaluate
     from rltui.training.trainer import Trainer
 
-    steps = default_steps("CartPole", "dqn")
-    config = TrainConfig("CartPole", "dqn", steps=steps, seed=seed, device="cpu", eval_every=0, data_dir=data_dir)
+    config = bench_config("CartPole", "dqn", seed, data_dir=data_dir)
     trainer = Trainer(config)
     t0 = time.perf_counter()
     finished = trainer.run()

@@ -29,19 +29,21 @@ import time
 
 import numpy as np
 
-from rltui.agents.value_iteration import (
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks._runs import bench_config  # noqa: E402
+from rltui.agents.value_iteration import (  # noqa: E402
     build_model,
     finite_horizon_values,
     greedy_policy,
     reach_probability,
     value_iteration,
 )
-from rltui.envs import make_training_env
-from rltui.training.config import TrainConfig
-from rltui.training.evaluation import evaluate
-from rltui.training.events import Evaluation
-from rltui.training.store import RunStore
-from rltui.training.trainer import Trainer
+from rltui.envs import make_training_env  # noqa: E402
+from rltui.training.evaluation import evaluate  # noqa: E402
+from rltui.training.events import Evaluation  # noqa: E402
+from rltui.training.store import RunStore  # noqa: E402
+from rltui.training.trainer import Trainer  # noqa: E402
 
 
 def machine() -> str:
@@ -80,7 +82,7 @@ def trainer_rate(steps: int, store: RunStore) -> float:
         if isinstance(event, Evaluation):
             returns.append(event.mean)
 
-    trainer = Trainer(TrainConfig("FrozenLake4x4", "q", steps, eval_every=0), callback=callback, store=store)
+    trainer = Trainer(bench_config("FrozenLake4x4", "q", 0, steps, device="auto"), callback=callback, store=store)
     start = time.perf_counter()
     finished = trainer.run()
     elapsed = time.perf_counter() - start
@@ -124,7 +126,7 @@ def exact_trace(env: str, seed: int, steps: int, preset: str | None, every: int,
             trace.append(reach_probability(model, holder["t"].agent.greedy_actions(), horizon))
 
     # eval_episodes=1: the Evaluation event is our hook at exact step counts; its one episode is cheap.
-    config = TrainConfig(env, "q", steps, seed=seed, preset=preset, eval_every=every, eval_episodes=1)
+    config = bench_config(env, "q", seed, steps, preset=preset, eval_every=every, eval_episodes=1, device="auto")
     trainer = Trainer(config, callback=callback)
     holder["t"] = trainer
     trainer.run()

@@ -83,7 +83,7 @@ def _train(env, steps, seed, tmp_path, **kw):
 def test_dqn_learns_cartpole_well_above_random(tmp_path):
     """A random policy averages about 20 on CartPole; 5 k steps of the product's DQN beat it by far."""
     hp = {"hidden": "64,64", "n_step": 3, "learning_starts": 500, "eps_decay_steps": 2000, "train_freq": 2,
-          "gradient_steps": 1, "target_update_interval": 100, "batch_size": 64, "lr": 2e-3, "lr_final": None}
+          "gradient_steps": 1, "target_update_grad_steps": 100, "batch_size": 64, "lr": 2e-3, "lr_final": None}
     trainer, _ = _train("CartPole", 5_000, 0, tmp_path, hparams=hp)
     result = evaluate(trainer.agent, "CartPole", 10, seed=1_000_000)
     env = make_training_env("CartPole")
@@ -178,7 +178,7 @@ def test_numpy_acting_matches_the_torch_network_as_it_learns(dueling):
 def test_the_fast_path_trains_like_the_reference_update(hp):
     """An MLP on a CPU through rltui.agents.dqn_fast takes the same steps as the reference (fast_path=off)."""
     hp = {"hidden": "32,32", "learning_starts": 64, "batch_size": 32, "train_freq": 1,
-          "target_update_interval": 10, "lr": 0.01, **hp}
+          "target_update_grad_steps": 10, "lr": 0.01, **hp}
     fast = make_agent("dqn", CARTPOLE, TWO, hp, device="cpu", seed=0)
     slow = make_agent("dqn", CARTPOLE, TWO, {**hp, "fast_path": "off"}, device="cpu", seed=0)
     assert fast.fast is not None and slow.fast is None

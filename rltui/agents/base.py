@@ -118,6 +118,8 @@ def validate_hparams(schema: type, values: dict[str, Any], *, where: str) -> Any
     ``--set lr=0.01`` works). Unknown keys are errors, not silently ignored.
     """
     assert is_dataclass(schema)
+    renamed = getattr(schema, "RENAMED", {})
+    values = {renamed.get(k, k) if renamed.get(k) not in values else k: v for k, v in values.items()}
     known = {f.name: f for f in fields(schema)}
     unknown = sorted(set(values) - set(known))
     if unknown:

@@ -9,7 +9,7 @@ One readable loop, driven by the Trainer through :class:`~rltui.agents.base.Agen
 3. :meth:`DQNAgent._update` samples a batch and regresses ``Q(s, a)`` on ``r + γ (1 − terminated) Q'(s', a*)``,
    where ``a* = argmax_a Q(s', a)`` under the online network (double DQN, van Hasselt et al. 2016) or the
    target network (plain DQN), with the Huber loss, gradient-norm clipping and Adam;
-4. the target network ``Q'`` follows the online one every ``target_update_interval`` updates: a hard
+4. the target network ``Q'`` follows the online one every ``target_update_grad_steps`` updates: a hard
    copy when ``tau == 1``, a Polyak step ``θ' ← (1 − τ) θ' + τ θ`` otherwise.
 
 With ``n_step > 1`` the target sums ``n`` discounted rewards before it bootstraps (n-step returns, a
@@ -47,7 +47,13 @@ FAST_PATHS = ("auto", "off")
 
 @dataclass
 class DeepConfig:
-    """Hyperparameters DQN and DRQN share; step counts are env steps unless they say otherwise."""
+    """Hyperparameters DQN and DRQN share; step counts are env steps unless they say otherwise.
+
+    These defaults are the only ones: preset files hold what differs per env (rltui/presets/).
+    """
+
+    #: Old names still read (checkpoints, presets and --set written before a rename) -> current name.
+    RENAMED: ClassVar[dict[str, str]] = {"target_update_interval": "target_update_grad_steps"}
 
     lr: float = 1e-3
     lr_final: float | None = None  # None keeps lr constant; else a decay to lr_final...
@@ -60,7 +66,8 @@ class DeepConfig:
     learning_starts: int = 1_000
     train_freq: int = 4  # env steps between training phases
     gradient_steps: int = 1  # updates per training phase
-    target_update_interval: int = 250  # in updates (gradient steps)
+    target_update_grad_steps: int = 250  # gradient steps between target updates (SB3's target_update_interval
+    # counts env steps instead; RENAMED still reads that name as this one)
     tau: float = 1.0  # 1: hard copy; < 1: Polyak averaging
     double: bool = True
     dueling: bool = True
@@ -85,8 +92,8 @@ class DeepConfig:
             return "lr must be > 0 and lr_final >= 0"
         if not 0 <= self.gamma <= 1:
             return f"gamma must be in [0, 1], not {self.gamma}"
-        if min(self.batch_size, self.train_freq, self.gradient_steps, self.target_update_interval) < 1:
-            return "batch_size, train_freq, gradient_steps and target_update_interval must be >= 1"
+        if min(self.batch_size, self.train_freq, self.gradient_steps, self.target_update_grad_steps) < 1:
+            return "batch_size, train_freq, gradient_steps and target_update_grad_steps must be >= 1"
         if self.buffer_size < 2 * self.batch_size:
             return f"buffer_size ({self.buffer_size}) must hold at least two batches"
         if not 0 < self.tau <= 1:
@@ -333,7 +340,7 @@ class DQNAgent(Agent):
     def _after_step(self) -> None:
         """Count the update; copy (or Polyak-average) into the target network when it is due."""
         self.updates += 1
-        if self.updates % self.cfg.target_update_interval == 0:
+        if self.updates % self.cfg.target_update_grad_steps == 0:
             update_target(self.target, self.q, self.cfg.tau)
 
     # ---- what the faces read ---------------------------------------------------------------------

@@ -52,8 +52,11 @@ class DRQNConfig(DeepConfig):
     burn_in: int = 8  # steps before them that only warm the LSTM state
     prev_action: bool = False  # the LSTM also reads the previous action (R2D2)
     stored_state: bool = False  # sequences start from the LSTM state stored when acting (R2D2), not zeros
+    buffer_size: int = 100_000
     learning_starts: int = 2_000
-    train_freq: int = 8
+    train_freq: int = 4
+    target_update_grad_steps: int = 128
+    eps_end: float = 0.04
 
     def check(self) -> str | None:
         if self.lstm_size < 1 or self.seq_len < 1 or self.burn_in < 0:

@@ -174,7 +174,7 @@ network** (a copy of the network, refreshed only every few hundred updates, that
 
 Press **enter**: the left side has a buffer of 256 and a target refreshed every update; the right side
 is the preset. Both train for 35,000 steps (about a minute here); watch the curves.""",
-             ("versus", "CartPole", ("dqn:buffer_size=256,target_update_interval=1", "dqn"), 35_000),
+             ("versus", "CartPole", ("dqn:buffer_size=256,target_update_grad_steps=1", "dqn"), 35_000),
              "Train both"),
     )),
 )

@@ -42,8 +42,7 @@ async def test_g_on_play_saves_the_last_episode():
         assert iio.imread(path, index=None).shape[0] == 6 + 1
 
 
-@sync
-async def test_g_while_watching_saves_the_agents_episode_so_far(tmp_path):
+def _sb3_model(path) -> None:
     sb3 = pytest.importorskip("stable_baselines3")
     import gymnasium as gym
     import torch
@@ -56,7 +55,31 @@ async def test_g_while_watching_saves_the_agents_episode_so_far(tmp_path):
         model.learn(100)
     finally:
         torch.set_num_threads(threads)
-    model.save(tmp_path / "m.zip")
+    model.save(path)
+
+
+@sync
+async def test_an_sb3_agent_in_the_compare_screen(tmp_path):
+    from rltui.share.sb3 import load_agent
+    from rltui.tui.screens.compare import CompareScreen
+
+    _sb3_model(tmp_path / "m.zip")
+    agent, _ = load_agent(f"sb3:{tmp_path / 'm.zip'}", "FrozenLake4x4", trust=True)
+    app = RltuiApp(start=("compare", "FrozenLake4x4"), compare={"agent": agent, "agent_label": "sb3", "seeds": "2"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # the seeds are filled in: enter starts
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CompareScreen) and screen.match is not None
+        await pilot.press("right")
+        await pilot.pause()
+        assert screen.match.human.step_count == 1 and screen.match.agent_session.step_count == 1  # lockstep
+
+
+@sync
+async def test_g_while_watching_saves_the_agents_episode_so_far(tmp_path):
+    _sb3_model(tmp_path / "m.zip")
     app = RltuiApp(start=("watch", "FrozenLake4x4"),
                    watch={"checkpoint": f"sb3:{tmp_path / 'm.zip'}", "seed": 5, "env": "FrozenLake4x4", "trust": True})
     async with app.run_test(size=(80, 24)) as pilot:

@@ -57,8 +57,14 @@ def run(args: argparse.Namespace) -> int:
 
             if not (sys.stdin.isatty() and sys.stdout.isatty()):
                 raise RltuiError("--play needs an interactive terminal")
-            return run_app(args.data_dir, start=("compare", env),
-                           compare={"checkpoint": args.agent, "seeds": args.seeds})
+            options = {"checkpoint": args.agent, "seeds": args.seeds}
+            if args.agent and args.agent.startswith("sb3:"):  # loaded here: the screen's field takes files
+                from rltui.share.sb3 import load_agent
+
+                agent, header = load_agent(args.agent, env, trust=args.trust)
+                options = {"agent": agent, "agent_label": f"{header['algo']} · {Path(args.agent[4:]).name}",
+                           "seeds": args.seeds}
+            return run_app(args.data_dir, start=("compare", env), compare=options)
         if args.record:
             from rltui.share.video import check_path
 

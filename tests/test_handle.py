@@ -51,8 +51,8 @@ def test_the_learned_state_is_asked_for_and_forgotten_the_same_way(tmp_path):
         box = {}
         handle = start_training(worker, TrainConfig("FrozenLake4x4", "q", 10**9, data_dir=os.environ["RLTUI_DATA"]),
                                 callback=lambda e: None, on_agent=arrived.set,
-                                on_ready=lambda h: box.setdefault("ready", True))
-        thread = threading.Thread(target=lambda h=handle: box.setdefault("finished", h.run()))
+                                on_ready=lambda h, box=box: box.setdefault("ready", True))
+        thread = threading.Thread(target=lambda h=handle, box=box: box.setdefault("finished", h.run()))
         thread.start()
         try:
             while "ready" not in box:

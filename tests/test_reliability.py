@@ -17,7 +17,7 @@ from rltui.cli import main
 from rltui.errors import RltuiError
 from rltui.training.checkpoints import load_checkpoint, read_header
 from rltui.training.config import TrainConfig
-from rltui.training.events import Checkpointed, Finished
+from rltui.training.events import Checkpointed
 from rltui.training.store import RunStore
 from rltui.training.trainer import Every, Trainer
 

@@ -16,7 +16,6 @@ carries the same run on to the end.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import signal
 import subprocess

@@ -121,7 +121,7 @@ async def test_lessons_are_reachable_from_pick_and_each_page_opens_its_screen():
                 break
         await pilot.pause()
         assert "hand-written" in screen_text(app) or "optimal" in screen_text(app)
-        await pilot.press("escape", "down", "down", "enter")  # the cliff lesson
+        await pilot.press("escape", "down", "down", "enter")  # the cliff lesson (third)
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()

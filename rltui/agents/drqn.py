@@ -78,6 +78,7 @@ class DRQNAgent(DQNAgent):
         super().__init__(observation_space, action_space, hparams, device=device, seed=seed)
         # LSTM states (h, c), each (1, n_envs, lstm_size), for training and greedy acting; see below.
         self._states: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.last_q: np.ndarray | None = None  # Q of the last act(), memory included (the explain mode)
         self._fresh: dict[str, set[int]] = {"train": set(), "greedy": set()}  # env indices to zero
         self._prev: dict[str, np.ndarray] = {}  # the previous action per env (-1: none), with prev_action
         self._acted_from: np.ndarray | None = None  # (n_envs, 2, lstm_size) before the last training act
@@ -152,6 +153,7 @@ class DRQNAgent(DQNAgent):
 
     def act(self, obs: Any, explore: bool = True, action_mask: np.ndarray | None = None) -> int:
         q = self._step_q(np.asarray(obs)[None], explore)[0]  # always: the memory must see every step
+        self.last_q = q  # what the explain mode shows: Q as the memory has it now
         action = random_action(self.rng, self.epsilon, self.n_actions, action_mask) if explore else None
         if action is None:
             action = greedy_action(q, action_mask)

@@ -50,8 +50,10 @@ def has_board(env) -> bool:
     return _kind(env) in ("FrozenLakeEnv", "CliffWalkingEnv", "TaxiEnv", "GridWorldEnv", "ThreeStateMDPEnv")
 
 
-def board_of(env) -> Board | None:
-    """The board of a grid env in its current state, or None for envs that are not grids."""
+def board_of(env, reveal: bool = False) -> Board | None:
+    """The board of a grid env in its current state, or None for envs that are not grids.
+
+    ``reveal`` draws a partial view's whole board (what the agent does *not* see, for the explain mode)."""
     u = env.unwrapped
     kind = _kind(env)
     if kind == "FrozenLakeEnv":
@@ -99,7 +101,7 @@ def board_of(env) -> Board | None:
         board = u.board()
         n = u.size
         ar, ac = int(u.agent[0]), int(u.agent[1])
-        partial = u.view == "partial"
+        partial = u.view == "partial" and not reveal
         grid = []
         for r in range(n):
             row = []
@@ -114,6 +116,8 @@ def board_of(env) -> Board | None:
                     row.append(Cell("", FLOOR))
             grid.append(tuple(row))
         caption = "you see what the agent sees, the 3×3 around you (░ fog; nothing is remembered)" if partial else ""
+        if reveal and u.view == "partial":
+            caption = "the whole board (the agent sees only the 3×3 around it)"
         return Board(tuple(grid), (ar, ac), caption)
     if kind == "ThreeStateMDPEnv":
         state = int(u.state)

@@ -16,7 +16,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Page:
-    """Markdown ``text``; ``action`` = ("explain", env, mode) | ("versus", env, (side, side), steps) or None;
+    """Markdown ``text``; ``action`` = ("explain", env, mode) | ("deep", env, algo) |
+    ("versus", env, (side, side), steps) or None;
     ``compute`` returns a Rich renderable shown under the text (run off the UI thread)."""
 
     text: str
@@ -161,6 +162,19 @@ The difference is one term of the target. Press **enter** and switch between the
 SARSA the ε-greedy average.""",
              ("explain", "CliffWalking", "sarsa"), "Step through SARSA"),
     )),
+    Lesson("memory", "Why a partial view needs memory: DRQN", (
+        Page("""\
+# Seeing only the 3×3 around you
+
+On **GridWorldPartial** the agent sees only the 3×3 cells around it: a goal two steps away is out of
+sight. A DQN, which acts on what it sees now, cannot tell "a goal just behind me" from "nothing
+anywhere"; a **DRQN** carries an LSTM memory from step to step.
+
+Press **enter** and train it a thousand steps at a time (**N**), then step (**→**): the panel shows
+what it sees beside the whole board, Q with its memory against Q for the same view with the memory
+wiped, and both along the episode. The gap is what it remembers.""",
+             ("deep", "GridWorldPartial", "drqn"), "Open the DRQN"),
+    )),
     Lesson("dqn", "DQN's two stabilisers: replay and a target network", (
         Page("""\
 # Naive against improved DQN on CartPole
@@ -176,6 +190,13 @@ Press **enter**: the left side has a buffer of 256 and a target refreshed every 
 is the preset. Both train for 35,000 steps (about a minute here); watch the curves.""",
              ("versus", "CartPole", ("dqn:buffer_size=256,target_update_grad_steps=1", "dqn"), 35_000),
              "Train both"),
+        Page("""\
+# Inside the update
+
+Press **enter** to train a DQN on CartPole step by step (**N**: a thousand steps) and look inside: a few
+transitions of the replay batch its last update used, each with Q(s,a), the target and the TD error;
+how many updates ago the target network was copied; ε on its schedule.""",
+             ("deep", "CartPole", "dqn"), "Open the DQN"),
     )),
 )
 

@@ -116,6 +116,10 @@ class LessonScreen(Screen):
         kind, env, *rest = page.action
         if kind == "explain":
             self.app.open_explain(env, rest[0])
+        elif kind == "deep":
+            from rltui.tui.screens.deep_explain import DeepExplainScreen
+
+            self.app.push_screen(DeepExplainScreen(env, rest[0]))
         elif kind == "versus":
             from rltui.tui.screens.versus import VersusScreen
 

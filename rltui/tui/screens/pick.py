@@ -133,7 +133,8 @@ class PickScreen(Screen):
 - **t** train an agent on it; **r** the runs trained so far.
 - **c** compare yourself with a trained agent on the same seeds.
 - **e** explain: watch Q-learning, SARSA or value iteration update the table one step at a time,
-  every number written out (grid worlds); **v** there races Q-learning against SARSA.
+  every number written out (grid worlds); **v** there races Q-learning against SARSA. On CartPole
+  and pixel games it opens a DQN up instead: its replay batch, its target network, ε.
 - **l** lessons: short guided lessons (the Bellman update, slippery ice, on- vs off-policy on the
   cliff, DQN's replay and target network), each page with one thing to try.
 - **?** this help; **q** (or **ctrl+q**) quit.
@@ -323,10 +324,14 @@ Atari run in real time. The agents listed fit the environment; the first is the 
         entry = self._chosen()
         if entry is None:
             return
-        if not any(a in ("q", "sarsa", "vi") for a in entry.algos):
-            self.notify(f"explain shows tabular learning; {entry.name} needs a neural agent", severity="warning")
-            return
-        self.app.open_explain(entry.name)
+        if any(a in ("q", "sarsa", "vi") for a in entry.algos):
+            self.app.open_explain(entry.name)
+        elif any(a in ("dqn", "drqn") for a in entry.algos):
+            from rltui.tui.screens.deep_explain import DeepExplainScreen
+
+            self.app.push_screen(DeepExplainScreen(entry.name))
+        else:
+            self.notify(f"no agent of {entry.name} can be explained", severity="warning")
 
     def action_lessons(self) -> None:
         from rltui.tui.screens.lessons import LessonsScreen

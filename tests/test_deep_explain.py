@@ -22,8 +22,8 @@ def test_dqn_view_is_the_trainers_agent_opened_up(tmp_path):
     for name, tensor in trainer.agent.q.state_dict().items():  # the same agent, step for step
         assert torch.equal(tensor, ex.agent.q.state_dict()[name]), name
     c = ex.agent.cfg
-    assert view.updates == ex.agent.updates > 0 and 0 <= view.since_copy < c.target_update_interval
-    assert view.since_copy == view.updates % c.target_update_interval
+    assert view.updates == ex.agent.updates > 0 and 0 <= view.since_copy < c.target_update_grad_steps
+    assert view.since_copy == view.updates % c.target_update_grad_steps
     assert view.epsilon == ex.agent.epsilon
     assert len(view.batch) == 6 and len(view.online_q) == len(view.target_q) == 2
     for row in view.batch:

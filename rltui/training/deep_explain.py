@@ -168,7 +168,7 @@ class DeepExplainer:
         agent, c = self.agent, self.agent.cfg
         out = DeepView(self.algo, self.steps, self.episode, self.episode_return, float(agent.epsilon),
                        f"{c.eps_start:g} → {c.eps_end:g} over {c.eps_decay_steps:,} steps", int(agent.updates),
-                       int(c.target_update_interval), int(agent.updates % c.target_update_interval))
+                       int(c.target_update_grad_steps), int(agent.updates % c.target_update_grad_steps))
         loss = agent.metrics().get("loss")
         out.loss = None if loss is None else float(loss)
         if self.algo == "drqn":

@@ -36,8 +36,9 @@ async def test_typing_fast_right_after_start_reaches_the_filter_in_order():
         await _until(pilot, lambda: screen.query_one("#filter").value == "pomdp")
         assert screen.query_one("#filter").value == "pomdp"
         _type(app, ["backspace"] * 5 + [*"taxi", "enter", "enter"])  # enter leaves the filter, enter plays
-        await _until(pilot, lambda: isinstance(app.screen, PlayScreen))
+        await _until(pilot, lambda: isinstance(app.screen, PlayScreen) and app.screen.session is not None)
         assert isinstance(app.screen, PlayScreen) and app.screen.entry.name == "Taxi"
+        await pilot.pause()  # let the new screen finish mounting before the app closes
 
 
 @sync

@@ -12,44 +12,48 @@ from rltui.errors import RltuiError
 
 pytest.importorskip("Box2D")
 
-# Mean absolute difference per frame, 0-255 levels. Measured over 800 frames of two random-ish drives
-# (benchmarks/bench_carracing_render.py): 96×96 RGB mean 0.19, worst frame 0.52; the agent's 84×84 grey
-# mean 0.23, worst 0.75. A wrong camera, colour or indicator costs several levels.
+# Mean absolute difference per frame, 0-255 levels. Measured over 400 frames of two random-ish drives
+# (benchmarks/bench_carracing_render.py): 96×96 RGB mean 0.18, worst frame 0.52; the agent's 84×84 grey
+# mean 0.24, worst 0.75. A wrong camera, colour or indicator costs several levels.
 RGB_TOLERANCE = 1.0
 GREY_TOLERANCE = 1.5
 GREY = np.array([0.2125, 0.7154, 0.0721])
 
 
-def _drive(env, rng: np.random.Generator) -> int:
+def _drive(rng: np.random.Generator) -> int:
     """Gas most of the time, some steering: the car visits tiles and the camera turns."""
     return int(rng.choice(5, p=[0.1, 0.15, 0.15, 0.5, 0.1]))
 
 
 def test_fast_observation_matches_gymnasium_on_the_same_states():
     import cv2
-    from gymnasium.envs.box2d.car_racing import CarRacing
 
-    from rltui.envs.carracing_fast import ObservationRenderer
-
-    env = CarRacing(continuous=False)  # Gymnasium's own: env.state is its drawing of the state now
-    rgb, grey = ObservationRenderer(96), ObservationRenderer(84, grey=True)
+    # Same seed and actions: the same states (the physics is Gymnasium's in both); each env draws its
+    # observation inside its own step.
+    theirs_env = make_env("CarRacing").unwrapped
+    rgb_env = make_env("CarRacing", renderer="fast").unwrapped
+    grey_env = make_env("CarRacing", renderer="fast", pixels=84, grey=True).unwrapped
+    envs = (theirs_env, rgb_env, grey_env)
+    for env in envs:
+        env.reset(seed=3)
     rng = np.random.default_rng(3)
-    env.reset(seed=3)
     checked = 0
     for frame in range(1, 131):
-        obs, *_ = env.step(_drive(env, rng))
+        action = _drive(rng)
+        obs, ours, ours_grey = (env.step(action)[0] for env in envs)
         if frame in (1, 10, 30) or frame % 25 == 0:  # the first second's zoom-in, then driving
-            mine = rgb.draw(env)
-            assert mine.shape == obs.shape and mine.dtype == np.uint8
-            assert np.abs(mine.astype(int) - obs).mean() < RGB_TOLERANCE, frame
+            assert ours.shape == obs.shape and ours.dtype == np.uint8
+            assert np.abs(ours.astype(int) - obs).mean() < RGB_TOLERANCE, frame
             theirs = cv2.resize(np.sum(obs * GREY, axis=-1).astype(np.uint8), (84, 84), interpolation=cv2.INTER_AREA)
-            assert np.abs(grey.draw(env).astype(int) - theirs).mean() < GREY_TOLERANCE, frame
+            assert ours_grey.shape == (84, 84)
+            assert np.abs(ours_grey.astype(int) - theirs).mean() < GREY_TOLERANCE, frame
             checked += 1
     assert checked == 8
     # Not a blank match: the scene has road, grass, the car and the panel, and a moved car changes it.
-    assert len(np.unique(mine.reshape(-1, 3), axis=0)) > 20
-    env.car.hull.position = (env.car.hull.position[0] + 5, env.car.hull.position[1])
-    assert np.abs(rgb.draw(env).astype(int) - obs).mean() > 3 * RGB_TOLERANCE
+    assert len(np.unique(ours.reshape(-1, 3), axis=0)) > 20
+    car = rgb_env.car.hull
+    car.position = (car.position[0] + 5, car.position[1])
+    assert np.abs(rgb_env.observation_renderer.draw(rgb_env).astype(int) - obs).mean() > 3 * RGB_TOLERANCE
 
 
 def _episode(renderer: str, seed: int, steps: int, **overrides):
@@ -58,7 +62,7 @@ def _episode(renderer: str, seed: int, steps: int, **overrides):
     rng = np.random.default_rng(seed)
     out, frames = [], [obs]
     for _ in range(steps):
-        obs, reward, terminated, truncated, _ = env.step(_drive(env, rng))
+        obs, reward, terminated, truncated, _ = env.step(_drive(rng))
         out.append((reward, terminated, truncated))
         frames.append(obs)
         if terminated or truncated:

@@ -4,8 +4,8 @@
     python benchmarks/gpu_check.py --device cpu --quick   # a smoke run of the same code on any machine
 
 Everything goes through the product's Trainer (presets and code path of ``rltui train``), each stage
-under a wall-clock cap (a timer stops the run cleanly, as the app's stop key does; 100 + 2×40 + 180 s of training caps
-and a minute of evaluations and start-ups), and prints:
+under a wall-clock cap (a timer stops the run cleanly, as the app's stop key does): 100 + 2×40 + 180 s
+of training and about a minute of evaluations and start-ups. It prints:
 
 1. CartPole DQN on the GPU with its preset (35 k steps): wall-clock, final greedy mean over 20
    episodes, solved or not (475).

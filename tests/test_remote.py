@@ -111,6 +111,44 @@ def test_sigterm_or_sighup_to_the_child_stops_the_run_and_saves(sig):
         assert store.get_run(trainer.run_id)["status"] == "stopped"
 
 
+APP_LIKE = """
+import os, sys, threading
+from rltui.training.config import TrainConfig
+from rltui.training.remote import RemoteTrainer
+ready = threading.Event()
+trainer = RemoteTrainer(TrainConfig("FrozenLake8x8", "q", 10**9, data_dir=os.environ["RLTUI_DATA"]),
+                        callback=lambda e: ready.set() if getattr(e, "steps", 0) > 0 else None)
+threading.Thread(target=trainer.run, daemon=True).start()
+ready.wait(120)
+print(trainer.pid, flush=True)
+threading.Event().wait()  # as an app does, until its terminal goes away
+"""
+
+
+def test_closing_the_terminal_of_a_training_app_keeps_the_run():
+    """SIGHUP to the whole process group (what a closed terminal sends): the parent dies, the training
+    child stops, saves and records the run ``stopped``."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", APP_LIKE], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        child = int(proc.stdout.readline())
+    except ValueError:
+        proc.kill()
+        pytest.fail("the app-like parent never started training")
+    os.killpg(proc.pid, signal.SIGHUP)
+    proc.wait(60)
+    assert child != proc.pid
+    with RunStore.open(None) as store:
+        _wait(lambda: store.list_runs()[0]["status"] != "running", 120)
+        (run,) = store.list_runs()
+        assert run["status"] == "stopped" and run["steps"] > 0
+        path = store.latest_checkpoint(run["id"])
+    assert load_checkpoint(path, "FrozenLake8x8")[1]["run_steps"] == run["steps"]
+
+
 def test_the_learned_state_comes_over_on_request_while_training_goes_on():
     arrived = threading.Event()
     control = TrainerControl()

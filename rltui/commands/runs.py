@@ -220,8 +220,9 @@ def _show(store, run_id: int) -> int:
     info.add_row("hyperparameters", _safe(hparams, 2_000))
     summary = store.episode_summary(run_id)
     if summary["episodes"]:
+        over = "" if summary["covers_all"] else f" of the last {summary['best_over']:,}"
         info.add_row("returns", f"first {summary['first_n']}: {summary['first_mean']:.3f} · last "
-                     f"{summary['last_n']}: {summary['last_mean']:.3f} · best {summary['best']:.3f}")
+                     f"{summary['last_n']}: {summary['last_mean']:.3f} · best{over} {summary['best']:.3f}")
     checkpoints = store.checkpoints(run_id, limit=3)
     for ck in checkpoints:
         label = "best checkpoint" if ck.get("role") == "best" else "checkpoint"

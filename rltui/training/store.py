@@ -239,10 +239,13 @@ class RunStore:
                                      isolation_level=None)
                 db.row_factory = sqlite3.Row
                 version = db.execute("PRAGMA user_version").fetchone()[0]
-                db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+                tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             except sqlite3.DatabaseError as exc:
                 last = exc
                 continue
+            if not tables:  # an empty file (created, never written): nothing is kept yet
+                db.close()
+                return store
             if version > SCHEMA_VERSION:
                 db.close()
                 raise RltuiError(f"run store {path} has schema version {version}; this rltui reads up to "
@@ -429,33 +432,43 @@ class RunStore:
         except store_rows.Malformed as exc:
             raise RltuiError(f"run {run_id} in {self.path} cannot be read: {exc}") from None
 
-    def episode_summary(self, run_id: int, window: int = 100) -> dict[str, Any]:
-        """Counts and means of a run's returns, aggregated in SQL (a run may hold millions of episodes):
-        ``episodes``, ``skipped`` (unreadable rows), ``best``, and the mean of the first and last
-        ``window`` episodes with how many each holds."""
-        valid = "typeof(ret) IN ('integer', 'real') AND abs(ret) <= 1e308"
-        total = self._rows(f"SELECT SUM({valid}) AS n, COUNT(*) AS rows, MAX(CASE WHEN {valid} THEN ret END) "
-                           "AS best FROM episodes WHERE run_id = ?", (run_id,))[0]
-        out: dict[str, Any] = {"episodes": int(total["n"] or 0), "skipped": int(total["rows"] - (total["n"] or 0)),
-                               "best": total["best"]}
+    def episode_summary(self, run_id: int, window: int = 100, scan: int = 200_000) -> dict[str, Any]:
+        """Figures of a run's returns from bounded windows, aggregated in SQL (a run may hold millions of
+        episodes): the mean of the first and last ``window`` episodes (``first_mean``/``first_n``,
+        ``last_mean``/``last_n``) and the ``best`` of the last ``scan`` (``best_over`` episodes; all of
+        them when ``covers_all``). ``skipped`` counts unreadable rows met in those windows."""
+        valid = "ret BETWEEN -1e308 AND 1e308"  # numbers only: text and blobs sort above, NULL fails
+        out: dict[str, Any] = {}
         for name, order in (("first", "ASC"), ("last", "DESC")):
             row = self._rows(f"SELECT AVG(ret) AS mean, COUNT(*) AS n FROM (SELECT ret FROM episodes WHERE "
                              f"run_id = ? AND {valid} ORDER BY idx {order} LIMIT ?)", (run_id, int(window)))[0]
             out[f"{name}_mean"], out[f"{name}_n"] = row["mean"], int(row["n"])
+        row = self._rows(f"SELECT MAX(CASE WHEN {valid} THEN ret END) AS best, SUM({valid}) AS n, COUNT(*) AS rows "
+                         "FROM (SELECT ret FROM episodes WHERE run_id = ? ORDER BY idx DESC LIMIT ?)",
+                         (run_id, int(scan)))[0]
+        out["best"], out["best_over"] = row["best"], int(row["n"] or 0)
+        out["covers_all"] = int(row["rows"]) < scan
+        out["skipped"] = int(row["rows"]) - out["best_over"]
+        out["episodes"] = out["best_over"]
         return out
 
-    def episode_returns(self, run_id: int, max_points: int = 2_000) -> list[float]:
-        """A run's returns in order, for a chart: all of them up to ``max_points`` episodes, else the
-        means of equal consecutive buckets (fetched already averaged: memory stays bounded)."""
-        valid = "typeof(ret) IN ('integer', 'real') AND abs(ret) <= 1e308"
-        n = self._rows(f"SELECT COUNT(*) AS n FROM episodes WHERE run_id = ? AND {valid}", (run_id,))[0]["n"]
+    def episode_returns(self, run_id: int, max_points: int = 2_000, scan: int = 100_000) -> list[float]:
+        """A run's returns in order, for a chart: those of its last ``scan`` episodes, all of them up to
+        ``max_points``, else the means of consecutive buckets of episode indices, averaged in SQL
+        (bounded time and memory however long the run)."""
+        valid = "ret BETWEEN -1e308 AND 1e308"  # numbers only: text and blobs sort above, NULL fails
+        window = self._rows(f"SELECT MIN(idx) AS lo, COUNT(*) AS n FROM (SELECT idx FROM episodes WHERE run_id = ? "
+                            f"AND {valid} ORDER BY idx DESC LIMIT ?)", (run_id, int(scan)))[0]
+        lo, n = window["lo"], int(window["n"])
+        if not n:
+            return []
         if n <= max_points:
-            rows = self._rows(f"SELECT ret FROM episodes WHERE run_id = ? AND {valid} ORDER BY idx", (run_id,))
-            return [float(r["ret"]) for r in rows]
-        size = -(-int(n) // int(max_points))
-        rows = self._rows(f"SELECT AVG(ret) AS ret FROM (SELECT ret, (ROW_NUMBER() OVER (ORDER BY idx) - 1) / ? "
-                          f"AS bucket FROM episodes WHERE run_id = ? AND {valid}) GROUP BY bucket ORDER BY bucket",
-                          (size, run_id))
+            rows = self._rows(f"SELECT ret FROM episodes WHERE run_id = ? AND idx >= ? AND {valid} ORDER BY idx",
+                              (run_id, lo))
+        else:
+            size = -(-n // int(max_points))
+            rows = self._rows(f"SELECT AVG(ret) AS ret FROM episodes WHERE run_id = ? AND idx >= ? AND {valid} "
+                              "GROUP BY (idx - ?) / ? ORDER BY (idx - ?) / ?", (run_id, lo, lo, size, lo, size))
         return [float(r["ret"]) for r in rows]
 
     def episodes(self, run_id: int) -> list[dict[str, Any]]:

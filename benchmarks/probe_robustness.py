@@ -291,6 +291,11 @@ def _zip(path: Path, members: dict[str, bytes], compression: int = zipfile.ZIP_S
     return path
 
 
+#: Hostile files that may load once their text is cleaned (or whose oddity is harmless): they must either
+#: work with nothing leaking to the terminal, or be refused in one line.
+HARMLESS = ("header-env-FrozenLake4x4", "header-created-", "header-note", "pt-header-note-", "t-huge")
+
+
 def hostile_checkpoints(fx: dict[str, Path], folder: Path) -> list[tuple[str, Path, str]]:
     """(name, file, env) for files made to break the loader."""
     import numpy as np
@@ -411,12 +416,13 @@ def checkpoint_cases(fx: dict[str, Path], folder: Path) -> list[Case]:
     cases = []
     for name, path, env in hostile_checkpoints(fx, folder):
         p = str(path)
-        cases.append(Case("checkpoint", f"eval {name}", ["eval", p, "--episodes", "1"]))
-        cases.append(Case("checkpoint", f"train --resume {name}",
-                          ["train", env, "--resume", p, "--steps", "10", "--quiet", "--out", str(folder / "r")]))
+        expect = OK if name == "extra-20MB" else EITHER if name.startswith(HARMLESS) else ERROR
+        cases.append(Case("checkpoint", f"eval {name}", ["eval", p, "--episodes", "1"], expect))
+        resume = ["train", env, "--resume", p, "--steps", "10", "--quiet", "--out", str(folder / "r")]
+        cases.append(Case("checkpoint", f"train --resume {name}", resume, expect))
         if env == "FrozenLake4x4":
             cases.append(Case("checkpoint", f"compare {name}",
-                              ["compare", env, "--agent", p, "--seeds", "0", "--no-save"]))
+                              ["compare", env, "--agent", p, "--seeds", "0", "--no-save"], expect))
     cases.append(Case("checkpoint", "eval good q", ["eval", str(fx["q"]), "--episodes", "2"], OK))
     cases.append(Case("checkpoint", "eval good dqn", ["eval", str(fx["dqn"]), "--episodes", "2"], OK))
     return cases

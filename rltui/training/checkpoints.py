@@ -38,7 +38,7 @@ from rltui.agents import make_agent
 from rltui.agents.base import Agent
 from rltui.envs import get_entry, make_training_env
 from rltui.errors import RltuiError
-from rltui.training.config import env_options
+from rltui.training.config import check_env_options, env_options
 
 FORMAT = "rltui-checkpoint"
 VERSION = 1
@@ -320,10 +320,8 @@ def _check_header(path: Path, header: Any) -> dict[str, Any]:
     if not all(isinstance(k, str) for k in header["hparams"]):
         raise RltuiError(f"{path}: the checkpoint header's hyperparameter names must be text")
     env_kwargs = _field(path, header, "env_kwargs", dict, required=False) or {}
-    if not all(isinstance(k, str) for k in env_kwargs):
-        raise RltuiError(f"{path}: the checkpoint header's env option names must be text")
     try:
-        validation.finite_options(f"{path}: env option", env_kwargs)
+        check_env_options(env_kwargs, f"{path}: env option")
         header = _clean(dict(header))
         header["env_kwargs"] = _clean(dict(env_kwargs))
     except RecursionError:

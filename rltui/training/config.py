@@ -75,7 +75,7 @@ class TrainConfig:
             raise RltuiError(f"checkpoint_every must not be negative, not {self.checkpoint_every}")
         if self.checkpoint_every_s is not None:
             self.checkpoint_every_s = validation.number("checkpoint_every_s", self.checkpoint_every_s, 0, 1e9)
-        validation.finite_options("env option", self.env_overrides)
+        check_env_options(self.env_overrides)
         if self.vector not in VECTOR_MODES:
             raise RltuiError(f"vector must be one of {', '.join(VECTOR_MODES)}, not {self.vector!r}")
         if self.demos and self.n_envs > 1:
@@ -131,6 +131,25 @@ def parse_assignments(items: list[str] | None, what: str = "--set") -> dict[str,
             value = raw.strip()
         out[key] = value
     return out
+
+
+def check_env_options(options: Any, what: str = "env option") -> dict[str, Any]:
+    """Env options (``--env-opt``, a checkpoint header's ``env_kwargs``): a dict of names that are the
+    env's, with finite values. The names the training pipeline passes itself (``tabular``,
+    ``render_mode``...) are refused: given twice, they would be a TypeError deep in a later call."""
+    import inspect
+
+    from rltui.envs import make_training_env
+
+    if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
+        raise RltuiError(f"{what}s must map names to values")
+    reserved = {p.name for p in inspect.signature(make_training_env).parameters.values()
+                if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    taken = sorted(set(options) & reserved)
+    if taken:
+        raise RltuiError(f"{what} {taken[0]} is set by rltui itself, not by an option; "
+                         f"not allowed: {', '.join(sorted(reserved))}")
+    return validation.finite_options(what, options)
 
 
 def env_options(algo: str) -> dict[str, Any]:

@@ -118,6 +118,10 @@ class CompareScreen(Screen):
     # ---- setup ------------------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "compare-agent":
+            if not event.input.value.strip():  # say what is missing now, not after the seeds' enter
+                self.query_one("#compare-setup-help", Static).update(
+                    Text("give the agent's checkpoint (train one first: t on the Pick screen)", style="bold #ff6b6b"))
+                return
             self.set_focus(self.query_one("#compare-seeds", Input))
         else:
             self.start()

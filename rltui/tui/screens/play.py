@@ -275,8 +275,9 @@ class PlayScreen(Screen):
             self._draw(frame_of(self.session))
 
     def action_pause(self) -> None:
-        if self.loop is None:
-            self.notify("turn-based: the game waits for your key anyway", timeout=2)
+        if self.loop is None:  # said in the HUD: a toast would cover the help or the board
+            self.notice = "p: nothing to pause — this game is turn-based and waits for your key"
+            self._refresh_hud()
             return
         self.loop.toggle_pause()
         self._refresh_hud()

@@ -279,3 +279,25 @@ async def test_train_screen_trains_a_module_env_in_its_worker_process():
         assert screen.finished is not None and screen.finished.status == "finished", screen.finished
         run = app.store.get_run(screen.run_id)
         assert run["env"] == TINY and run["algo"] == "q" and run["steps"] == 2000
+
+
+@sync
+async def test_play_switches_between_turn_based_and_real_time():
+    from rltui.tui.app import RltuiApp
+
+    app = RltuiApp(start=("play", "Acrobot-v1"), play_seed=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not app.screen.realtime and app.screen.loop is None  # no noop known: turn-based
+        await pilot.press("m")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.realtime and screen.loop is not None
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if screen.last is not None and screen.last.step > 3:
+                break
+        assert screen.last.step > 3  # the clock runs without keys
+        await pilot.press("m")
+        await pilot.pause()
+        assert not app.screen.realtime and screen.loop is None  # the real-time screen was closed

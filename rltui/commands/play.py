@@ -22,6 +22,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --agent: stop after this many episodes")
     p.add_argument("--trust", action="store_true", help="with --agent sb3:PATH.zip: allow loading it (SB3 files "
                    "are pickles, which can run code: only for files you trust)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--realtime", dest="realtime", action="store_const", const=True,
+                      help="the clock runs at the env's frame rate; no key held = no-op (m switches in the app)")
+    mode.add_argument("--turn-based", dest="realtime", action="store_const", const=False,
+                      help="one step per key press (the default for grids, CartPole and most Gymnasium ids)")
     p.add_argument("--renderer", choices=("fast", "gymnasium"),
                    help="with --agent on CarRacing: the agent's observations, fast or gymnasium (default: what "
                    "the checkpoint trained on); what you see is Gymnasium's full-size frame either way")
@@ -54,4 +59,5 @@ def run(args: argparse.Namespace) -> int:
         if args.renderer is not None:
             watch["renderer"] = args.renderer
         return run_app(args.data_dir, start=("watch", entry.name), watch=watch)
-    return run_app(args.data_dir, start=("play", entry.name), play_seed=args.seed)
+    return run_app(args.data_dir, start=("play", entry.name), play_seed=args.seed,
+                   play_realtime=getattr(args, "realtime", None))

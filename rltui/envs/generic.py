@@ -27,8 +27,8 @@ from rltui.envs.catalogue import EnvEntry, KeyBinding
 from rltui.errors import RltuiError
 
 #: Keys the app keeps for itself (see rltui.play.keymaps.RESERVED_KEYS); never given to an action here.
-_RESERVED = {"r", "p", "t", "q", "escape", "question_mark"}
-_SPARE = [*"1234567890", *"zxcvbnmfghjkluioyewas"]
+_RESERVED = {"r", "p", "t", "q", "g", "m", "escape", "question_mark"}  # + the Play screen's g (GIF), m (mode)
+_SPARE = [*"1234567890", *"zxcvbnfhjkluioyewas"]
 _PYGAME_ARROWS = {1073741906: "up", 1073741905: "down", 1073741904: "left", 1073741903: "right", 32: "space",
                   13: "enter"}
 _MOVES = {"UP": "up", "DOWN": "down", "LEFT": "left", "RIGHT": "right"}

@@ -87,7 +87,7 @@ class RltuiApp(KeyOrder, App):
 
     def __init__(self, data_dir: str | os.PathLike | None = None, *, start: tuple[str, str] | None = None,
                  play_seed: int | None = None, watch: dict[str, Any] | None = None,
-                 compare: dict[str, Any] | None = None) -> None:
+                 compare: dict[str, Any] | None = None, play_realtime: bool | None = None) -> None:
         super().__init__()
         textual_fixes.install()  # before anything is drawn (see the module for the leak it stops)
         self.data_dir = resolve_data_dir(data_dir)
@@ -95,6 +95,7 @@ class RltuiApp(KeyOrder, App):
         self._store = None
         self._start = start
         self._play_seed = play_seed
+        self._play_realtime = play_realtime  # None: the env's own turn-based/real-time choice
         self._watch = watch
         self._compare = compare
 
@@ -123,7 +124,7 @@ class RltuiApp(KeyOrder, App):
         if self._start is not None:
             kind, env = self._start
             if kind == "play":
-                self.open_play(env, seed=self._play_seed)
+                self.open_play(env, seed=self._play_seed, realtime=self._play_realtime)
             elif kind == "train":
                 self.open_train(env)
             elif kind == "explain":
@@ -144,10 +145,10 @@ class RltuiApp(KeyOrder, App):
                 break
         self.push_screen(screen)
 
-    def open_play(self, env: str, seed: int | None = None) -> None:
+    def open_play(self, env: str, seed: int | None = None, realtime: bool | None = None) -> None:
         from rltui.tui.screens.play import PlayScreen
 
-        self._open(PlayScreen(env, seed))
+        self._open(PlayScreen(env, seed, realtime=realtime))
 
     def open_train(self, env: str, **options: Any) -> None:
         from rltui.tui.screens.train import TrainScreen

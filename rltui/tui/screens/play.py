@@ -59,12 +59,13 @@ class PlayScreen(Screen):
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
         Binding("g", "save_video", "Save GIF", show=False),
+        Binding("m", "switch_mode", "Turn-based/real-time", show=False),
     ]
 
     def __init__(self, env_name: str, seed: int | None = None, *, policy: Policy | None = None,
                  session: HumanSession | None = None, on_episode_start: Any = None,
                  watch_label: str = "", episodes: int | None = None, fps: float | None = None,
-                 replay_env: Any = None, q_table: np.ndarray | None = None) -> None:
+                 replay_env: Any = None, q_table: np.ndarray | None = None, realtime: bool | None = None) -> None:
         """``replay_env(render_mode)`` builds the env the save key replays an episode in (a watched agent's
         evaluation env; default: the env people play); ``q_table`` (states × actions) is drawn on the board."""
         super().__init__()
@@ -77,7 +78,8 @@ class PlayScreen(Screen):
         self.watching = policy is not None
         self.watch_label = watch_label
         self.max_episodes = episodes
-        self.realtime = self.watching or not self.entry.turn_based
+        # realtime: a person's choice over the entry's (m switches; rltui play --realtime / --turn-based).
+        self.realtime = self.watching or (not self.entry.turn_based if realtime is None else realtime)
         default_fps = self.entry.fps if not self.entry.turn_based else (30 if self.entry.kind == "vector" else 4)
         self.fps = fps or default_fps
         self._seed = seed
@@ -266,6 +268,12 @@ class PlayScreen(Screen):
         else:
             self.session.step(action)
         self._draw(frame_of(self.session))
+
+    def action_switch_mode(self) -> None:
+        """Play again turn-based (one step per key) or in real time (the clock runs, no key = no-op)."""
+        if self.watching:
+            return
+        self.app.open_play(self.entry.name, seed=self._seed, realtime=not self.realtime)
 
     def action_reset(self) -> None:
         if self.loop is not None:

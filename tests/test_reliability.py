@@ -274,7 +274,11 @@ def test_stale_temp_files_are_removed_and_modes_are_the_usual_ones(tmp_path):
     other = tmp_path / ".other.npz.x.tmp"
     other.write_bytes(b"not ours")
     _, finished, _ = collect(TrainConfig("FrozenLake4x4", "q", 300, eval_every=0, out=str(tmp_path / "m.npz")))
-    assert not stale.exists() and other.exists()
+    assert not stale.exists() and other.exists()  # this file's temps go at its next save, others stay...
+    old = time.time() - 3600
+    os.utime(other, (old, old))
+    collect(TrainConfig("FrozenLake4x4", "q", 300, eval_every=0, out=str(tmp_path / "n.npz")))
+    assert not other.exists()  # ...until they are old: a run that is not saved again left them
     umask = os.umask(0)
     os.umask(umask)
     assert os.stat(finished.checkpoint).st_mode & 0o777 == 0o666 & ~umask

@@ -113,9 +113,29 @@ def _remove_stale_temps(path: Path) -> None:
             pass
 
 
+STALE_TEMP_S = 600.0  # a save takes seconds: a temp file this old in a folder was left by a killed save
+
+
+def remove_stale_temps(folder: Path) -> int:
+    """Delete checkpoint temp files (``.NAME.npz.XXXX.tmp``, ``.NAME.pt.XXXX.tmp``) older than
+    :data:`STALE_TEMP_S` in ``folder``, left there by saves that were killed; returns how many."""
+    import glob
+
+    removed, now = 0, time.time()
+    for pattern in (".*.npz.*.tmp", ".*.pt.*.tmp"):
+        for tmp in glob.glob(os.path.join(glob.escape(str(folder)), pattern)):
+            try:
+                if now - os.stat(tmp).st_mtime > STALE_TEMP_S:
+                    os.unlink(tmp)
+                    removed += 1
+            except OSError:
+                pass
+    return removed
+
+
 def _write_error(path: Path, exc: OSError) -> RltuiError:
     if exc.errno == errno.ENOSPC or "No space left" in str(exc):
-        return RltuiError(f"no space left on device: cannot write checkpoint {path} (the previous save is kept)")
+        return RltuiError(f"no space left on device: cannot write checkpoint {path} (any earlier save of it is kept)")
     return RltuiError(f"cannot write checkpoint {path}: {exc.strerror or exc}")
 
 
@@ -189,6 +209,7 @@ def check_destination(path: Path, what: str = "the checkpoint") -> None:
     if len(longest.encode()) > limit:
         raise RltuiError(f"{what} name is too long: {len(longest.encode())} bytes with '-best', the file "
                          f"system allows {limit}")
+    remove_stale_temps(parent)
     try:  # the only sure test of a folder: write a file in it
         fd, probe = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=".tmp", dir=parent)
         os.close(fd)

@@ -317,7 +317,13 @@ class RemoteTrainer:
             except Exception:  # noqa: BLE001 - the face still hears how the run ended
                 pass
         p = self._last_progress
-        done = Finished("failed", p.steps if p else 0, p.episodes if p else 0, elapsed, None, error)
+        saved = None  # the run's last periodic checkpoint, which the child wrote before it died
+        if self.run_id is not None and self.store is not None:
+            try:
+                saved = self.store.latest_checkpoint(self.run_id)
+            except Exception:  # noqa: BLE001 - the face still hears how the run ended
+                saved = None
+        done = Finished("failed", p.steps if p else 0, p.episodes if p else 0, elapsed, saved, error)
         self.callback(done)
         return done
 

@@ -95,3 +95,18 @@ def test_compare_video_has_both_sides(checkpoint, tmp_path):
     _, returns = record_compare(ENV, [1], [[CompareSide("you", actions=human[0]["actions"]),
                                              CompareSide("agent", agent=agent)]], tmp_path / "one.gif")
     assert returns[0][0] == human[0]["ret"]
+
+
+def test_a_kept_comparison_replays_into_one_video(checkpoint, tmp_path, capsys):
+    for seed in (1, 2):
+        _kept(seed)
+    assert main(["compare", ENV, "--agent", checkpoint, "--seeds", "1-2"]) == 0
+    store = RunStore.open()
+    (kept,) = store.comparisons(ENV)
+    out = tmp_path / "kept.gif"
+    assert main(["compare", "--show", str(kept["id"]), "--record", str(out)]) == 0
+    assert f"saved comparison {kept['id']}" in capsys.readouterr().out
+    rounds = store.get_comparison(kept["id"])["rounds_detail"]
+    frames = iio.imread(out, index=None)  # every step on the longer side is a frame: the status line always fits
+    assert frames.shape[0] == sum(max(len(r["human_actions"]), len(r["agent_actions"])) + 1 for r in rounds)
+    assert frames.shape[2] == 2 * 4 * CELL + 8

@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-save", action="store_true", help="print the table but keep nothing")
     p.add_argument("--play", action="store_true", help="play your side now, in the app (side by side)")
     p.add_argument("--record", metavar="OUT.gif|OUT.mp4", help="also save the match as one side-by-side video "
-                   "(you left, the agent right, seed after seed)")
+                   "(you left, the agent right, seed after seed); with --show ID, a kept match replayed")
     p.add_argument("--frames", choices=("board", "rgb"), default="board",
                    help="with --record on grid envs: rltui's board (default) or the env's rgb_array")
     p.add_argument("--fps", type=float, default=8.0, help="with --record: frames a second (default 8)")
@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     read_only = args.show is not None or args.history  # these only read: they work on a full or read-only disk
     with (RunStore.open_readonly if read_only else RunStore.open)(args.data_dir) as store:
         if args.show is not None:
+            if args.record:
+                return _record_kept(store, args.show, args)
             return _show(store, args.show)
         if args.history:
             return _history(store, env)
@@ -180,6 +182,27 @@ def _date(ts: float) -> str:
         return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
     except (ValueError, OverflowError, OSError):
         return "?"
+
+
+def _record_kept(store, comparison_id: int, args) -> int:
+    """``--show ID --record OUT``: a kept comparison (played in the app, say) replayed into one video."""
+    from rich.console import Console
+
+    from rltui.errors import RltuiError
+    from rltui.share.video import check_path, record_kept_comparison
+
+    check_path(args.record)
+    c = store.get_comparison(comparison_id)
+    if c is None:
+        raise RltuiError(f"no comparison {comparison_id} (rltui compare --history lists them)")
+
+    def rewards_of(episode_id: int):
+        row = store.get_human_episode(episode_id)
+        return row["rewards"] if row is not None else None
+
+    path, _ = record_kept_comparison(c, rewards_of, args.record, fps=args.fps, style=args.frames)
+    Console().print(f"saved comparison {comparison_id} ({len(c['rounds_detail'])} seed(s)) to {path}", soft_wrap=True)
+    return 0
 
 
 def _show(store, comparison_id: int) -> int:

@@ -19,7 +19,8 @@ from rltui.play.board import Board, board_of, has_board
 FrameStyle = Literal["board", "rgb"]
 
 CELL = 48  # pixels per board cell
-CAPTION_H = 22
+CAPTION_H = 36  # two lines: who, then step and return
+_BOARD_CAPTION_H = 22
 _BG = (24, 24, 24)
 _TEXT = (235, 235, 235)
 _AGENT = (245, 197, 24)
@@ -54,7 +55,7 @@ def draw_board(board: Board, cell: int = CELL) -> np.ndarray:
     from PIL import Image, ImageDraw
 
     rows, cols = board.shape
-    caption_h = CAPTION_H if board.caption else 0
+    caption_h = _BOARD_CAPTION_H if board.caption else 0
     img = Image.new("RGB", (cols * cell, rows * cell + caption_h), _BG)
     draw = ImageDraw.Draw(img)
     font = _font(cell // 2)
@@ -73,7 +74,8 @@ def draw_board(board: Board, cell: int = CELL) -> np.ndarray:
         draw.ellipse((c * cell + m, r * cell + m, (c + 1) * cell - m - 1, (r + 1) * cell - m - 1),
                      fill=_AGENT, outline=(0, 0, 0), width=2)
     if board.caption:
-        draw.text((4, rows * cell + caption_h / 2), _plain(board.caption), fill=_TEXT, font=_font(13), anchor="lm")
+        text, font = _fit_text(draw, board.caption, cols * cell - 6)
+        draw.text((3, rows * cell + caption_h / 2), text, fill=_TEXT, font=font, anchor="lm")
     return np.asarray(img, dtype=np.uint8)
 
 
@@ -94,13 +96,30 @@ def env_frame(env: Any, rgb: bool) -> np.ndarray:
     return draw_board(board)
 
 
-def with_caption(frame: np.ndarray, text: str) -> np.ndarray:
-    """``frame`` with a dark strip of text above it (the frame itself is not scaled)."""
+def _fit_text(draw: Any, text: str, width: int, sizes: tuple[int, ...] = (13, 12, 11, 10, 9, 8)) -> tuple[str, Any]:
+    """``text`` in the largest font that fits ``width`` pixels; at the smallest, cut with an ellipsis."""
+    text = _plain(text)
+    for size in sizes:
+        if draw.textlength(text, font=_font(size)) <= width:
+            return text, _font(size)
+    font = _font(sizes[-1])
+    while len(text) > 1 and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…", font
+
+
+def with_caption(frame: np.ndarray, who: str, status: str) -> np.ndarray:
+    """``frame`` under a dark strip of two lines, who plays and the status (step, return); the frame is not
+    scaled. The status line always fits (smaller type where the frame is narrow): it is what makes
+    consecutive frames differ."""
     from PIL import Image, ImageDraw
 
     h, w = frame.shape[:2]
     strip = Image.new("RGB", (w, CAPTION_H), _BG)
-    ImageDraw.Draw(strip).text((4, CAPTION_H / 2), _plain(text), fill=_TEXT, font=_font(13), anchor="lm")
+    draw = ImageDraw.Draw(strip)
+    for y, text in ((CAPTION_H / 4 + 1, who), (3 * CAPTION_H / 4, status)):
+        fitted, font = _fit_text(draw, text, w - 6)
+        draw.text((3, y), fitted, fill=_TEXT, font=font, anchor="lm")
     return np.concatenate([np.asarray(strip, dtype=np.uint8), frame], axis=0)
 
 
@@ -117,5 +136,5 @@ def side_by_side(frames: Sequence[np.ndarray], gap: int = 8) -> np.ndarray:
     return out
 
 
-def step_caption(who: str, step: int, ret: float, done: bool = False) -> str:
-    return f"{who} · step {step} · return {ret:g}" + (" · done" if done else "")
+def step_status(step: int, ret: float, done: bool = False) -> str:
+    return f"step {step} · return {ret:g}" + (" · done" if done else "")

@@ -27,7 +27,7 @@ from rltui.agents.base import Agent
 from rltui.envs import get_entry, make_env
 from rltui.errors import RltuiError
 from rltui.share import require
-from rltui.share.frames import FrameStyle, env_frame, side_by_side, step_caption, wants_rgb, with_caption
+from rltui.share.frames import FrameStyle, env_frame, side_by_side, step_status, wants_rgb, with_caption
 from rltui.training.evaluation import build_eval_env
 
 FORMATS = (".gif", ".mp4")
@@ -142,7 +142,7 @@ def _play(env: Any, ep: EpisodeFrames, choose: Callable[[Any, Any, int], int | N
     ``choose(obs, mask, i)`` gives the i-th action (None: a replay's actions ran out)."""
     obs, info = env.reset(seed=ep.seed)
     mask = info.get("action_mask") if isinstance(info, dict) else None
-    yield with_caption(env_frame(env, rgb), step_caption(who, 0, 0.0))
+    yield with_caption(env_frame(env, rgb), who, step_status(0, 0.0))
     done = False
     while not done and len(ep.actions) < MAX_STEPS:
         action = choose(obs, mask, len(ep.actions))
@@ -157,7 +157,7 @@ def _play(env: Any, ep: EpisodeFrames, choose: Callable[[Any, Any, int], int | N
             raise RltuiError(f"{label} does not replay: step {i + 1} gives reward {reward:g}, the kept episode "
                              f"had {expected_rewards[i]:g} (the env changed since it was played)")
         done = bool(terminated or truncated)
-        yield with_caption(env_frame(env, rgb), step_caption(who, len(ep.actions), ep.ret, done))
+        yield with_caption(env_frame(env, rgb), who, step_status(len(ep.actions), ep.ret, done))
 
 
 def _agent_chooser(agent: Agent) -> Callable[[Any, Any, int], int]:
@@ -302,3 +302,37 @@ def record_compare(env_name: str, seeds: Sequence[int], sides: Sequence[Sequence
     finally:
         for env in envs:
             env.close()
+
+
+def record_kept_comparison(comparison: dict[str, Any], human_rewards: Callable[[int], Sequence[float] | None],
+                           path: str | os.PathLike[str], *, fps: float = 8.0,
+                           style: FrameStyle = "board") -> tuple[Path, list[tuple[float, ...]]]:
+    """A comparison kept in the store (``RunStore.get_comparison``) as one side-by-side video, both sides
+    replayed from their kept actions: the person's with its kept rewards checked, the agent's against its
+    kept return. Only where the agent stepped once per frame (no frame skipping), as a person does."""
+    from rltui.training.demos import DEMO_FAMILIES
+
+    entry = get_entry(comparison["env"])
+    if entry.family not in DEMO_FAMILIES:
+        raise RltuiError(f"{entry.name}: the agent played with frame skipping, so its kept actions do not replay "
+                         "frame by frame; record a new match instead (rltui compare ENV --agent CKPT --record OUT)")
+    seeds: list[int] = []
+    sides: list[list[CompareSide]] = []
+    kept_agent: list[float | None] = []
+    for r in comparison["rounds_detail"]:
+        pair = [CompareSide(f"agent {comparison['agent']}", actions=r["agent_actions"])]
+        if r["human_actions"]:
+            rewards = human_rewards(r["human_episode_id"]) if r["human_episode_id"] is not None else None
+            pair.insert(0, CompareSide("you", actions=r["human_actions"], rewards=rewards))
+        seeds.append(int(r["seed"]))
+        sides.append(pair)
+        kept_agent.append(r["agent_return"])
+    if not seeds:
+        raise RltuiError(f"comparison {comparison['id']} has no rounds to record")
+    out, returns = record_compare(entry.name, seeds, sides, path, fps=fps, style=style)
+    for seed, got, kept in zip(seeds, returns, kept_agent):
+        if kept is not None and not math.isclose(got[-1], float(kept), abs_tol=1e-6):
+            out.unlink(missing_ok=True)
+            raise RltuiError(f"the agent's kept actions on seed {seed} replay to return {got[-1]:g}, not the kept "
+                             f"{float(kept):g} (it played with other env options, or the env changed)")
+    return out, returns

@@ -46,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from rltui.training.explain import Explainer, step_lines
 
     algo = "sarsa" if args.algo == "expected" else args.algo
+    from rltui.envs import get_entry
+
+    entry = get_entry(args.env)
+    if not {"q", "sarsa"} & set(entry.algos):
+        raise RltuiError(f"explain steps through tabular learning; {entry.name} needs a neural agent: open it "
+                         "in the app (e on Pick) to look inside a DQN")
     if args.algo == "expected":
         overrides["expected"] = True
     explainer = Explainer(args.env, algo, seed=args.seed, preset=args.preset, overrides=overrides)

@@ -148,23 +148,36 @@ def _record(env: str, agent, header, store, rounds, args) -> None:
 
 def _history(store, env: str | None) -> int:
     from rich.console import Console
-    from rich.table import Table
 
     rows = store.comparisons(env)
     console = Console()
     if not rows:
         console.print("no comparisons kept yet (rltui compare ENV --agent CHECKPOINT --seeds 0-4, or the app)")
         return 0
-    table = Table(title="human vs agent" + (f" on {env}" if env else ""))
-    for col in ("id", "when", "env", "agent", "seeds", "you", "agent mean", "wins you/agent/ties"):
-        table.add_column(col, justify="right" if col in ("id", "you", "agent mean") else "left",
-                         overflow="fold", no_wrap=col in ("id", "env", "when"))
+    from rltui.commands.tables import narrow_table
+    from rltui.numbers import num
+
+    # Designed for 80 columns: figures are short (0.333, not 0.333333 split over two lines), the agent's
+    # name is the column that gives way.
+    table = narrow_table("human vs agent" + (f" on {env}" if env else ""))
+    cells = []
     for c in rows:
         seeds = c["seeds"]
-        seed_text = ",".join(map(str, seeds)) if len(seeds) <= 6 else f"{seeds[0]}…{seeds[-1]} ({len(seeds)})"
-        table.add_row(str(c["id"]), _date(c["created"]), _safe(c["env"]), _safe(c["agent"]), seed_text,
-                      _fmt(c["human_mean"]), _fmt(c["agent_mean"]), f"{c['human_wins']}/{c['agent_wins']}/{c['ties']}")
+        seed_text = ",".join(map(str, seeds)) if len(seeds) <= 3 else f"{seeds[0]}-{seeds[-1]} ({len(seeds)})"
+        cells.append([str(c["id"]), _date(c["created"], short=True), _safe(c["env"]), _safe(c["agent"]), seed_text,
+                      num(c["human_mean"]), num(c["agent_mean"]), f"{c['human_wins']}/{c['agent_wins']}/{c['ties']}"])
+    heads = ("id", "when", "env", "agent", "seeds", "you", "agent", "wins y/a/tie")
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(heads)]
+    # every column keeps its text whole except the agent's name, which gets what is left of the width
+    room = max(8, console.width - sum(w for i, w in enumerate(widths) if i != 3) - 2 * (len(heads) - 1))
+    for i, col in enumerate(heads):
+        table.add_column(col, justify="right" if i in (0, 5, 6) else "left", no_wrap=True,
+                         overflow="ellipsis" if i == 3 else "fold", max_width=room if i == 3 else None,
+                         min_width=None if i == 3 else widths[i])
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
+    console.print("[dim]you, agent: mean return over the seeds · one: rltui compare --show ID[/]")
     if rows.skipped:
         console.print(f"[yellow]{rows.skipped} comparison row(s) could not be read (malformed) and were skipped[/]")
     return 0
@@ -177,9 +190,9 @@ def _safe(value: object) -> str:
     return escape(validation.clean_text(value, 200))
 
 
-def _date(ts: float) -> str:
+def _date(ts: float, short: bool = False) -> str:
     try:
-        return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+        return dt.datetime.fromtimestamp(ts).strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M")
     except (ValueError, OverflowError, OSError):
         return "?"
 

@@ -32,19 +32,23 @@ def _module_of(spec: Any) -> str:
 
 
 def _entry_table(title: str, entries, kind: str | None):
-    from rich.table import Table
+    from rltui.commands.tables import narrow_table
 
-    table = Table(title=title, show_lines=False, expand=False, title_justify="left")
+    # Designed for 80 columns: one line per env where it fits (short kinds, agents without spaces); the
+    # solved note is the one column that wraps, at word boundaries. Keys are left to the app (every
+    # screen shows them) and to `rltui play`, where they are used.
+    table = narrow_table(title)
     table.add_column("name", no_wrap=True, style="bold")
-    for col in ("kind", "play", "actions and keys", "agents", "solved"):
-        table.add_column(col, overflow="fold")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("agents", no_wrap=True)
+    table.add_column("solved when", overflow="fold")
     rows = 0
     for e in entries:
         if kind and e.kind != kind:
             continue
-        play = "turn-based" if e.turn_based else f"real-time {e.fps} fps"
-        solved = e.solved_note or ("" if e.solved is None else f"{e.solved:g}")
-        table.add_row(e.name, e.kind, play, e.key_help(), ", ".join(e.algos), solved)
+        play = e.kind if e.turn_based else f"{e.kind}, {e.fps} fps"
+        solved = e.solved_note or ("" if e.solved is None else f"mean return {e.solved:g}")
+        table.add_row(e.name, play, ",".join(e.algos), solved)
         rows += 1
     return table if rows else None
 
@@ -58,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     console.print(_entry_table("rltui environments" + (": curated" if args.all else ""), CATALOGUE, args.kind))
     if not args.all:
         console.print("[dim]any registered Gymnasium id works too (CartPole-v1, LunarLander-v3, ALE/Pong-v5, "
-                      "mymodule:MyEnv-v0): rltui envs --all[/]", soft_wrap=True)
+                      "mymodule:MyEnv-v0): rltui envs --all[/]")
         return 0
     _print_all(console, args.kind)
     return 0

@@ -88,7 +88,6 @@ def _skipped_note(console, skipped: int, what: str) -> None:
 
 def _list(store, limit: int, env: str | None) -> int:
     from rich.console import Console
-    from rich.table import Table
 
     if env:
         from rltui.envs import get_entry
@@ -100,21 +99,25 @@ def _list(store, limit: int, env: str | None) -> int:
         console.print(f"no runs yet in {_safe(store.path)} (start one: rltui train FrozenLake4x4 --algo q)")
         _skipped_note(console, getattr(runs, "skipped", 0), "run row(s)")
         return 0
-    table = Table(title=f"runs in {_safe(store.path)}", title_justify="left")
-    for col in ("id", "started", "env", "algo", "status", "steps", "episodes", "time", "last eval"):
-        wide = {"env": 12, "status": 8}.get(col, 0)
-        table.add_column(col, justify="right" if col in ("id", "steps", "episodes") else "left",
-                         no_wrap=bool(wide), min_width=wide or None)
+    from rltui.commands.tables import narrow_table
+    from rltui.numbers import num
+
+    # Designed for 80 columns: every column but env keeps its text whole (no "12-…" or "0.7…"); a long
+    # env name is the one that gives way, with an ellipsis.
+    console.print(f"runs in {_safe(store.path)}")
+    table = narrow_table()
+    for col in ("id", "started", "env", "algo", "status", "steps", "eps", "time", "eval"):
+        table.add_column(col, justify="right" if col in ("id", "steps", "eps", "time", "eval") else "left",
+                         no_wrap=True, overflow="ellipsis" if col == "env" else "fold",
+                         min_width=10 if col == "env" else None)
     for run in runs:
         evals = store.evaluations(run["id"], limit=1)
-        last = ""
-        if evals:
-            e = evals[-1]
-            last = f"{e['mean']:.3g}" + (f" ({e['success_rate']:.0%})" if e["success_rate"] is not None else "")
+        last = num(evals[-1]["mean"]) if evals else ""
         table.add_row(str(run["id"]), _when(run["started"], short=True), _safe(run["env"], 60),
                       _safe(run["algo"], 20), _status(run), _compact(run["steps"]), _compact(run["episodes"]),
                       _duration(run).replace(" ", ""), last)
     console.print(table)
+    console.print("[dim]eps: episodes · eval: last greedy mean return · one run: rltui runs show ID[/]")
     _sweep_note(console, store, [run["id"] for run in runs])
     for run in runs:
         if run["status"] == "interrupted":

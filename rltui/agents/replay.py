@@ -245,6 +245,17 @@ class _StreamStore:
         return ok_slot[pick], ok_env[pick]
 
 
+def n_step_returns(rewards: np.ndarray, alive: np.ndarray, gamma: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n-step returns along the last axis (Sutton & Barto ch. 7): ``Σ_k γ^k r_k`` over the steps that are
+    ``alive`` (a prefix: the return stops at the episode's end or the newest stored step), the number
+    ``m`` of rewards summed, and ``γ^m``, the discount of the bootstrap after them."""
+    powers = (gamma ** np.arange(rewards.shape[-1])).astype(np.float32)
+    returns = (rewards * powers * alive).sum(axis=-1, dtype=np.float32)
+    m = alive.sum(axis=-1).astype(np.int64)
+    return returns, m, (gamma ** m).astype(np.float32)
+
+
 class ReplayBuffer(_StreamStore):
     """Uniform replay of single transitions for DQN (see the module docstring for the layout)."""
 
@@ -268,12 +279,9 @@ class ReplayBuffer(_StreamStore):
         alive[:, 0] = True
         for k in range(1, n_step):
             alive[:, k] = alive[:, k - 1] & valid[:, k] & ~done[:, k - 1]
-        m = alive.sum(axis=1)  # rewards summed, >= 1
-        powers = (gamma ** np.arange(n_step)).astype(np.float32)
-        ret = (at(self.rewards, steps, envs) * powers * alive).sum(axis=1, dtype=np.float32)
+        ret, m, disc = n_step_returns(at(self.rewards, steps, envs), alive, gamma)  # m >= 1 rewards summed
         last = (slot + m - 1) % self.slots  # the slot of the last reward summed
         term = at(self.terminated, last, env)
-        disc = (gamma ** m).astype(np.float32)
         return Batch(self.stacks(slot, env), at(self.actions, slot, env), ret,
                      self.stacks((last + 1) % self.slots, env), term, disc)
 
@@ -361,10 +369,8 @@ class SequenceReplay(_StreamStore):
                                  prev_actions=prev_actions, states=states)
         # Windows of n steps from each of the L steps: real ones are a prefix, m_j of them.
         window = np.arange(L)[:, None] + np.arange(n)  # (L, n)
-        alive = m[:, window]  # (B, L, n)
-        count = alive.sum(axis=2).astype(np.int64)  # m_j: rewards in step j's return (0 on padding)
-        powers = (gamma ** np.arange(n)).astype(np.float32)
-        returns = (rewards[:, window] * powers).sum(axis=2, dtype=np.float32)
+        # m_j = count: rewards in step j's return (0 on padding)
+        returns, count, discounts = n_step_returns(rewards[:, window], m[:, window], gamma)
         last = np.arange(L)[None] + np.maximum(count, 1) - 1  # the return's last step
         return SequenceBatch(
             obs=obs,
@@ -373,7 +379,7 @@ class SequenceReplay(_StreamStore):
             terminated=np.take_along_axis(terminated, last, axis=1),
             mask=m[:, :L],
             boot=last + 1,
-            discounts=(gamma ** count).astype(np.float32),
+            discounts=discounts,
             prev_actions=prev_actions,
             states=states,
         )

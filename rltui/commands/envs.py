@@ -27,8 +27,9 @@ def _group(spec: Any) -> str:
 
 
 def _module_of(spec: Any) -> str:
-    point = spec.entry_point if isinstance(spec.entry_point, str) else getattr(spec.entry_point, "__module__", "")
-    return point.partition(":")[0]
+    from rltui.envs.resolve import entry_module
+
+    return entry_module(spec)
 
 
 def _entry_table(title: str, entries, kind: str | None):

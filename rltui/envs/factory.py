@@ -46,11 +46,9 @@ def _prepare(entry: EnvEntry) -> None:
 
 def _creator(entry: EnvEntry) -> Any:
     _prepare(entry)
-    creator = gym.spec(entry.gym_id).entry_point
-    if isinstance(creator, str):
-        module, _, attr = creator.partition(":")
-        creator = getattr(__import__(module, fromlist=[attr]), attr)
-    return creator
+    from rltui.envs.resolve import env_creator
+
+    return env_creator(gym.spec(entry.gym_id))
 
 
 def render_modes(entry: EnvEntry) -> list[str]:

@@ -198,8 +198,9 @@ def _play_render(modes: list[str]) -> str | None:
 
 def probe(name: str, spec: Any, module: str = "") -> EnvEntry:
     """A generic :class:`EnvEntry` for the registered ``spec`` (``name`` is how the person calls it)."""
-    point = spec.entry_point if isinstance(spec.entry_point, str) else getattr(spec.entry_point, "__module__", "")
-    atari = str(point).startswith("ale_py")
+    from rltui.envs.resolve import entry_module
+
+    atari = entry_module(spec).startswith("ale_py")
     try:
         env = gym.make(spec.id)
     except Exception as exc:  # noqa: BLE001 - missing extras (mujoco), broken envs: one line

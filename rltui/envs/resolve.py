@@ -70,14 +70,28 @@ def _spec(env_id: str, name: str) -> Any:
         f"(rltui envs --all){hint} Your own env: module:EnvId, with a module that registers it") from None
 
 
+def env_creator(spec: Any) -> Any:
+    """The class or function a spec's ``entry_point`` names (``"module:Attr"`` imported by Gymnasium's
+    own loader), or the callable itself."""
+    point = spec.entry_point
+    if isinstance(point, str):
+        from gymnasium.envs.registration import load_env_creator
+
+        return load_env_creator(point)
+    return point
+
+
+def entry_module(spec: Any) -> str:
+    """The module a spec's ``entry_point`` lives in (``ale_py.env`` for Atari)."""
+    point = spec.entry_point
+    return (point if isinstance(point, str) else getattr(point, "__module__", "")).partition(":")[0]
+
+
 def _defaults(spec: Any) -> dict[str, Any]:
     """What ``gym.make(spec.id)`` builds with: the constructor's defaults under the spec's kwargs."""
-    creator = spec.entry_point
     out: dict[str, Any] = {}
     try:
-        if isinstance(creator, str):
-            module, _, attr = creator.partition(":")
-            creator = getattr(importlib.import_module(module), attr)
+        creator = env_creator(spec)
         for p in inspect.signature(creator).parameters.values():
             if p.default is not inspect.Parameter.empty:
                 out[p.name] = p.default

@@ -85,6 +85,15 @@ def frame_of(session: HumanSession, paused: bool = False) -> LoopFrame:
                      session.last_action, getattr(session, "last_event", ""))
 
 
+def default_fps(entry, *, beside_training: bool = False) -> float:
+    """Steps a second for a person to follow ``entry``: turn-based grids 4, vector envs (CartPole) 30,
+    real-time games at their own rate; beside a training run, which needs the CPU, a quarter of that
+    rate (at least 8) for pixel and tabular games. The Play and Train screens share it."""
+    if beside_training:
+        return 4 if entry.kind == "grid" else 30 if entry.kind == "vector" else max(8, entry.fps // 4)
+    return entry.fps if not entry.turn_based else (30 if entry.kind == "vector" else 4)
+
+
 class GameLoop:
     """Steps ``session`` at ``fps`` in a thread, with the held key (human) or ``policy`` (agent)."""
 

@@ -25,7 +25,7 @@ from rltui.envs import get_entry
 from rltui.numbers import num
 from rltui.play.board import Board
 from rltui.play.keymaps import KeyMap
-from rltui.play.realtime import GameLoop, LoopFrame, Policy, frame_of
+from rltui.play.realtime import GameLoop, LoopFrame, Policy, default_fps, frame_of
 from rltui.play.session import EpisodeRecord, HumanSession
 from rltui.play.viewer import Viewer
 from rltui.tui.messages import Latest, Throttle
@@ -80,8 +80,7 @@ class PlayScreen(Screen):
         self.max_episodes = episodes
         # realtime: a person's choice over the entry's (m switches; rltui play --realtime / --turn-based).
         self.realtime = self.watching or (not self.entry.turn_based if realtime is None else realtime)
-        default_fps = self.entry.fps if not self.entry.turn_based else (30 if self.entry.kind == "vector" else 4)
-        self.fps = fps or default_fps
+        self.fps = fps or default_fps(self.entry)
         self._seed = seed
         self._session_arg = session
         self._on_episode_start = on_episode_start

@@ -33,7 +33,7 @@ from rltui.envs import get_entry, make_env
 from rltui.numbers import num, short, time_left
 from rltui.play.board import board_of, q_overlay
 from rltui.play.keymaps import KeyMap
-from rltui.play.realtime import GameLoop, LoopFrame, view_of
+from rltui.play.realtime import GameLoop, LoopFrame, default_fps, view_of
 from rltui.play.viewer import Viewer
 from rltui.training.config import TABULAR_ALGOS, TrainConfig
 from rltui.training.events import Checkpointed, Evaluation, Finished, KnobChanged, TrainerControl
@@ -484,7 +484,7 @@ class TrainScreen(Screen):
             if not self.viewer.start():
                 self.notify(f"{self.viewer.error}; watching in the preview", timeout=5)
                 self.viewer = None
-        fps = 4 if self.entry.kind == "grid" else 30 if self.entry.kind == "vector" else max(8, self.entry.fps // 4)
+        fps = default_fps(self.entry, beside_training=True)
         post = Throttle(20, lambda f: self.post_message(WatchFrame(f)))
         self.watch_loop = GameLoop(session, fps, on_step=lambda f: post(f, force=f.done), policy=policy,
                                    on_episode_start=on_start, viewer=self.viewer)

@@ -42,6 +42,8 @@ def test_three_kept_episodes_export_load_and_rebuild_their_env(capsys):
     for ep, k in zip(dataset.iterate_episodes(), kept):
         assert list(ep.actions) == k["actions"] and list(ep.rewards) == pytest.approx(k["rewards"])
         assert len(ep.observations) == k["length"] + 1 and (ep.terminations[-1] or ep.truncations[-1])
+    metadata = list(dataset.storage.get_episode_metadata(range(3)))
+    assert [m["seed"] for m in metadata] == [k["seed"] for k in kept]  # each episode says where it started
     env = dataset.recover_environment()
     assert env.spec.id == "FrozenLake-v1" and env.spec.kwargs["map_name"] == "4x4"
     env.close()

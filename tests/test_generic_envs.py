@@ -301,3 +301,20 @@ async def test_play_switches_between_turn_based_and_real_time():
         await pilot.press("m")
         await pilot.pause()
         assert not app.screen.realtime and screen.loop is None  # the real-time screen was closed
+
+
+@sync
+async def test_watch_a_module_env_checkpoint(tmp_path):
+    from rltui.tui.app import RltuiApp
+
+    ckpt = tmp_path / "tiny.npz"
+    assert main(["train", TINY, "--algo", "q", "--steps", "2000", "--quiet", "--out", str(ckpt)]) == 0
+    app = RltuiApp(start=("watch", TINY), watch={"checkpoint": str(ckpt), "episodes": 2, "seed": 0, "env": TINY})
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.1)
+            last = getattr(app.screen, "last", None)
+            if last is not None and last.episodes_played >= 2:
+                break
+        assert app.screen.last.episodes_played >= 2 and app.screen.returns[0] > 0.9
+        assert app.screen.last.view == "....A"  # the env's own ansi picture: the agent on the goal

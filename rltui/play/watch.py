@@ -54,7 +54,9 @@ def watch_session(agent: Agent, env_name: str, seed: int | None = None, *,
     start; otherwise it is used as it is (a loaded checkpoint).
     """
     entry = get_entry(env_name)
-    env = build_eval_env(agent, entry.name, "rgb_array" if entry.kind == "pixels" else None, env_overrides)
+    # Generic entries draw their own rgb_array/ansi picture where they have one (entry.play_render).
+    env = build_eval_env(agent, entry.name, "rgb_array" if entry.kind == "pixels" else entry.play_render,
+                         env_overrides)
     session = HumanSession(entry.name, seed, env=env)
 
     def on_episode_start() -> None:

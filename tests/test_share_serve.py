@@ -10,6 +10,7 @@ it, after installing them: see .ci/run), where their absence is a failure.
 """
 
 import base64
+import importlib
 import os
 import re
 import shutil
@@ -21,14 +22,27 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("textual_serve", reason="the share extra is not installed")
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (dev extra) is not installed")
-pyte = pytest.importorskip("pyte", reason="pyte (dev extra) is not installed")
+REQUIRED = os.environ.get("RLTUI_REQUIRE_BROWSER") == "1"
+
+
+def _need(module: str, why: str):
+    """Import ``module``; without it skip, or fail where CI requires the browser test to run."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if REQUIRED:
+            pytest.fail(f"RLTUI_REQUIRE_BROWSER=1 but {module} is missing ({why})", pytrace=False)
+        pytest.skip(f"{module} is not installed ({why})", allow_module_level=True)
+
+
+_need("textual_serve", "the share extra")
+webdriver = _need("selenium.webdriver", "the dev extra")
+pyte = _need("pyte", "the dev extra")
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 DRIVER = shutil.which("chromedriver")
 if not (CHROMIUM and DRIVER):
-    if os.environ.get("RLTUI_REQUIRE_BROWSER") == "1":
+    if REQUIRED:
         pytest.fail("RLTUI_REQUIRE_BROWSER=1 but chromium/chromedriver are missing "
                     "(apt-get install chromium chromium-driver)", pytrace=False)
     pytest.skip("needs chromium and chromedriver (apt-get install chromium chromium-driver)", allow_module_level=True)

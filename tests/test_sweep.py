@@ -69,6 +69,17 @@ def test_iqm_and_bootstrap():
     assert [(p.steps, p.n, p.mean) for p in points] == [(100, 2, 2.0), (200, 1, 3.0)]
 
 
+def test_an_unreachable_address_is_one_line(capsys):
+    pytest.importorskip("ray.tune")
+    from rltui.cli import main
+
+    code = main(["sweep", "FrozenLake4x4", "--algo", "q", "--seeds", "0", "--steps", "100", "--eval-every", "50",
+                 "--address", "127.0.0.1:1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("rltui: error: cannot reach the Ray cluster at 127.0.0.1:1")
+    assert len(err.splitlines()) == 1
+
+
 # -- with Ray -----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ray_session(tmp_path_factory):
@@ -183,8 +194,7 @@ def test_a_dead_worker_is_reported_and_its_trial_retried(ray_session, tmp_path):
 
 
 def test_optuna_search_and_save_best_as_preset(ray_session, tmp_path, monkeypatch):
-    from rltui.commands.sweep import save_best
-    from rltui.sweep.summary import best_config, summarize
+    from rltui.sweep.summary import best_config, save_best, summarize
     from rltui.training import presets
 
     monkeypatch.setenv("RLTUI_CONFIG", str(tmp_path / "config"))  # the user's preset folder

@@ -102,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.events:
             print_summary(store, outcome.sweep_id)
         if args.save_best:
+            from rltui.sweep.summary import save_best
+
             path = save_best(store, outcome.sweep_id, args.save_best)
             _say(args.events, {"type": "preset", "name": args.save_best, "path": str(path)},
                  f"saved the best configuration as preset {args.save_best!r} in {path}")
@@ -280,23 +282,3 @@ def curve_table(c: Any, bar: float | None, rows: int = 8):
         cells[min(mid, width)] = "●"
         table.add_row(f"{p.steps:,}", str(p.n), f"{p.mean:.3g}", _ci((p.low, p.high)), "".join(cells))
     return table
-
-
-def save_best(store: Any, sweep_id: int, name: str):
-    """Save the sweep's best configuration (its full hyperparameters) as a user preset."""
-    from rltui.errors import RltuiError
-    from rltui.sweep.summary import best_config, summarize
-    from rltui.training.presets import save_user_preset
-
-    sweep, configs = summarize(store, sweep_id)
-    best = best_config(configs)
-    if best is None:
-        raise RltuiError(f"sweep {sweep_id} has no evaluated run to save")
-    run = next(r for r in best.runs if r["status"] != "failed")
-    cfg = run["config"]
-    train = {"steps": cfg.get("steps")}
-    for key in ("eval_every", "eval_episodes"):
-        if cfg.get(key) is not None:
-            train[key] = cfg[key]
-    about = f"best of sweep {sweep_id} on {sweep['env']} ({best.label}; IQM {best.final.iqm:.3g})"
-    return save_user_preset(sweep["algo"], name, sweep["env"], run["hparams"], train, about)

@@ -61,13 +61,13 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     """Start a local Ray (``address`` None) or join a cluster; True when this call started it.
 
     An address that cannot be reached is a one-line :class:`RltuiError`."""
+    if address and address != "auto":
+        _check_reachable(address)
     _quiet_ray_env()
     import ray
 
     if ray.is_initialized():
         return False
-    if address and address != "auto":
-        _check_reachable(address)
     kwargs: dict[str, Any] = {"configure_logging": True, "logging_level": logging.WARNING, "log_to_driver": False}
     try:
         if address:

@@ -92,3 +92,22 @@ def best_config(configs: list[ConfigResult]) -> ConfigResult | None:
     if not scored:
         return None
     return max(scored, key=lambda c: (c.final.iqm, c.final.mean))  # type: ignore[union-attr]
+
+
+def save_best(store: Any, sweep_id: int, name: str):
+    """Save the sweep's best configuration (its full hyperparameters) as a user preset."""
+    from rltui.errors import RltuiError
+    from rltui.training.presets import save_user_preset
+
+    sweep, configs = summarize(store, sweep_id)
+    best = best_config(configs)
+    if best is None:
+        raise RltuiError(f"sweep {sweep_id} has no evaluated run to save")
+    run = next(r for r in best.runs if r["status"] != "failed")
+    cfg = run["config"]
+    train = {"steps": cfg.get("steps")}
+    for key in ("eval_every", "eval_episodes"):
+        if cfg.get(key) is not None:
+            train[key] = cfg[key]
+    about = f"best of sweep {sweep_id} on {sweep['env']} ({best.label}; IQM {best.final.iqm:.3g})"
+    return save_user_preset(sweep["algo"], name, sweep["env"], run["hparams"], train, about)

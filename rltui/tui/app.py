@@ -169,6 +169,12 @@ class RltuiApp(KeyOrder, App):
 
         self.push_screen(ExplainScreen(env, mode))
 
+    def open_sweep(self, env: str, algo: str | None = None) -> None:
+        """Many seeds (a grid or a search) of ``env`` and ``algo`` as a Ray Tune sweep."""
+        from rltui.tui.screens.sweep import SweepScreen
+
+        self._open(SweepScreen(env, algo))
+
     def open_runs(self) -> None:
         from rltui.tui.screens.runs import RunsScreen
 

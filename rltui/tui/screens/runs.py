@@ -32,6 +32,7 @@ class RunsScreen(Screen):
         Binding("w", "watch", "Watch"),
         Binding("c", "continue_training", "Continue"),
         Binding("r", "reload", "Reload"),
+        Binding("m", "sweep", "Many seeds", show=False),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
     ]
@@ -44,6 +45,7 @@ Every training run, newest first, from the run store (the CLI's `rltui runs` rea
 - **↑/↓** choose a run: its reward curve and details show below.
 - **w** watch the run's last checkpoint play (greedy), in the terminal and, for pixel games, a pygame
   window. **c** continue training it on the Train screen (it keeps its hyperparameters).
+- **m** many seeds of the run's env and algorithm: the Sweep screen (Ray Tune).
 - **r** reload · **esc** back · **?** this help · **ctrl+q** quit
 """
 
@@ -155,6 +157,16 @@ Every training run, newest first, from the run store (the CLI's `rltui runs` rea
             self.notify(f"cannot load: {exc}", severity="error", timeout=8)
             return
         self.app.open_train(run["env"], agent=agent, source=f"run #{run['id']}")
+
+    def action_sweep(self) -> None:
+        run = self.current
+        if run is None:
+            self.notify("no run selected", timeout=2)
+            return
+        try:
+            self.app.open_sweep(run["env"], run["algo"])
+        except RltuiError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -90,6 +90,7 @@ class TrainScreen(Screen):
         Binding("w", "watch", "Watch"),
         Binding("v", "slow", "Slow"),
         Binding("k", "knobs", "Knobs"),
+        Binding("m", "sweep", "Many seeds", show=False),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
     ]
@@ -539,6 +540,9 @@ class TrainScreen(Screen):
     def shutdown(self) -> None:
         self._stop_watch(repaint=False)
 
+    def action_sweep(self) -> None:
+        self.app.open_sweep(self.entry.name, self.algo)
+
     async def action_back(self) -> None:
         if self.running:
             if getattr(self, "_confirm_back", False):
@@ -576,6 +580,8 @@ Set up on the left, then **s** (or the Start button) runs the Trainer in the bac
   in the run with the step it took effect.
 - **w** watch: the current agent plays greedily (here, and in a pygame window for pixel games)
   while training goes on; **w** again stops watching.
+- **m** many seeds: the Sweep screen trains this env and algorithm on many seeds (or a grid, or a
+  search) with Ray Tune and shows the spread.
 - **esc** back (twice while training: stops the run first) · **?** this help · **ctrl+q** quit
   (stops training and saves what was learned).
 

@@ -1,0 +1,104 @@
+"""Seeds as a Ray Tune sweep against the same runs one after another, and the 10-seed preset table.
+
+    python benchmarks/bench_sweep.py ratio [--env CartPole --algo dqn --seeds 8 --steps N]
+    python benchmarks/bench_sweep.py table [--seeds 10]     # DQN on CartPole, DRQN on MaskedCartPole
+
+``ratio``: ``rltui train ENV --algo A --seed s`` for each seed, one after another, against one
+``rltui sweep ENV --algo A --seeds 0-(N-1)`` on the same machine (the very commands a person types, run
+as subprocesses with a fresh data dir each: what rltui train builds, Ray's start-up included). Prints
+both wall-clock times and their ratio (goal on 2 cores: >= 1.8x), and checks that both produced the
+same final evaluations per seed.
+
+``table``: ``rltui sweep`` itself over the seeds of the DQN and DRQN presets, then the summary from the
+store: final and best evaluation, IQM with its 95% bootstrap interval, fraction of seeds solved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._machine import describe, load_average  # noqa: E402
+
+PRESETS = (("CartPole", "dqn"), ("MaskedCartPole", "drqn"))
+
+
+def rltui(data_dir: str, *args: str) -> float:
+    """Run one rltui command to its end; returns its wall-clock seconds."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "rltui", "--data-dir", data_dir, *args], check=True,
+                   stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    return time.perf_counter() - start
+
+
+def final_evals(data_dir: str, sweep: bool) -> dict[int, float]:
+    from rltui.training.store import RunStore
+
+    with RunStore.open(data_dir) as store:
+        runs = store.sweep_runs(1) if sweep else store.list_runs(limit=1000)
+        return {r["seed"]: store.evaluations(r["id"])[-1]["mean"] for r in runs if store.evaluations(r["id"])}
+
+
+def ratio(args: argparse.Namespace) -> None:
+    steps = ["--steps", str(args.steps)] if args.steps else []
+    with tempfile.TemporaryDirectory() as seq_dir, tempfile.TemporaryDirectory() as sweep_dir:
+        print(f"load average before: {load_average()}")
+        sequential = sum(rltui(seq_dir, "train", args.env, "--algo", args.algo, "--seed", str(s), "--quiet", *steps)
+                         for s in range(args.seeds))
+        print(f"{args.seeds} sequential rltui train runs: {sequential:.1f} s (load average {load_average()})")
+        swept = rltui(sweep_dir, "sweep", args.env, "--algo", args.algo, "--seeds", f"0-{args.seeds - 1}", "--quiet",
+                      *steps)
+        print(f"one rltui sweep over the same seeds:  {swept:.1f} s (load average {load_average()})")
+        print(f"ratio: {sequential / swept:.2f}x (goal >= 1.8x on 2 cores)")
+        a, b = final_evals(seq_dir, sweep=False), final_evals(sweep_dir, sweep=True)
+        same = [s for s in a if s in b and abs(a[s] - b[s]) < 1e-9]
+        print(f"final evaluations equal on {len(same)} of {len(a)} seeds"
+              + ("" if len(same) == len(a) else f" (train {a}, sweep {b})"))
+
+
+def table(args: argparse.Namespace) -> None:
+    from rltui.sweep.summary import summarize
+    from rltui.training.store import RunStore
+
+    rows = []
+    for env, algo in PRESETS:
+        with tempfile.TemporaryDirectory() as data_dir:
+            seconds = rltui(data_dir, "sweep", env, "--algo", algo, "--seeds", f"0-{args.seeds - 1}", "--quiet")
+            with RunStore.open(data_dir) as store:
+                _, configs = summarize(store, 1)
+            c = configs[0]
+            rows.append((env, algo, c, seconds))
+            print(f"{algo} on {env}: {seconds:.0f} s (load average {load_average()})", flush=True)
+    print("| env | algo | seeds | final mean ± std | final IQM [95% CI] | best IQM [95% CI] "
+          "| solved (final) [95% CI] |")
+    print("|---|---|---|---|---|---|---|")
+    for env, algo, c, _ in rows:
+        f, b = c.final, c.best
+        solved = "" if f.solved is None else f"{f.solved:.0%} [{f.solved_ci[0]:.0%}, {f.solved_ci[1]:.0%}]"
+        print(f"| {env} | {algo} | {f.n} | {f.mean:.1f} ± {f.std:.1f} "
+              f"| {f.iqm:.1f} [{f.iqm_ci[0]:.1f}, {f.iqm_ci[1]:.1f}] "
+              f"| {b.iqm:.1f} [{b.iqm_ci[0]:.1f}, {b.iqm_ci[1]:.1f}] | {solved} |")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("part", choices=("ratio", "table"))
+    p.add_argument("--env", default="CartPole")
+    p.add_argument("--algo", default="dqn")
+    p.add_argument("--seeds", type=int, help="seeds (default: 8 for ratio, 10 for table)")
+    p.add_argument("--steps", type=int, help="ratio: steps per run (default: the preset's)")
+    args = p.parse_args()
+    args.seeds = args.seeds or (8 if args.part == "ratio" else 10)
+    print(describe())
+    ratio(args) if args.part == "ratio" else table(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -78,6 +78,9 @@ def test_an_unreachable_address_is_one_line(capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("rltui: error: cannot reach the Ray cluster at 127.0.0.1:1")
     assert len(err.splitlines()) == 1
+    code = main(["sweep", "FrozenLake4x4", "--algo", "q", "--seeds", "0", "--address", "ray://127.0.0.1:10001"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "Ray Client addresses are not supported" in err and len(err.splitlines()) == 1
 
 
 # -- with Ray -----------------------------------------------------------------------------------------

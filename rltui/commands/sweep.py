@@ -42,8 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-every", type=int, help="greedy evaluation every N steps (trials are scored by them)")
     p.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
     p.add_argument("--max-concurrent", type=int, help="at most K trials at once (default: one per CPU)")
-    p.add_argument("--address", metavar="auto|HOST:PORT|ray://HOST:PORT",
-                   help="join a running Ray cluster instead of starting a local Ray")
+    p.add_argument("--address", metavar="auto|HOST:PORT",
+                   help="join a running Ray cluster (from one of its machines) instead of starting a local Ray")
     p.add_argument("--cpus", type=int, help="CPUs of the local Ray (default: all of this machine's)")
     p.add_argument("--storage", metavar="PATH|URI", help="where Ray keeps trials and checkpoints (default: "
                    "<data dir>/sweeps; on a cluster a path every node sees, or s3://...)")

@@ -61,6 +61,11 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     """Start a local Ray (``address`` None) or join a cluster; True when this call started it.
 
     An address that cannot be reached is a one-line :class:`RltuiError`."""
+    if address and address.startswith("ray://"):
+        # Ray Client runs Tune's driver loop on the head, so the results would not reach this machine's
+        # run store; rltui sweep runs on a machine of the cluster instead.
+        raise RltuiError(f"{address}: Ray Client addresses are not supported (Tune would record the trials on "
+                         "the head); run rltui sweep on a cluster machine with --address auto or HOST:PORT")
     if address and address != "auto":
         _check_reachable(address)
     _quiet_ray_env()
@@ -88,7 +93,7 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
     hostport = address.split("://", 1)[-1].rstrip("/")
     host, sep, port = hostport.rpartition(":")
     if not sep or not port.isdigit() or not host:
-        raise RltuiError(f"--address takes auto, HOST:PORT or ray://HOST:PORT, not {address!r}")
+        raise RltuiError(f"--address takes auto or HOST:PORT, not {address!r}")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
             pass

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks._machine import describe, load_average  # noqa: E402
 
 
-def throughput(n_envs: int, steps: int) -> float:
+def throughput(n_envs: int, steps: int, renderer: str = "fast") -> float:
     """Agent steps per second (all envs together) under a random policy."""
     import gymnasium as gym
 
@@ -37,7 +37,7 @@ def throughput(n_envs: int, steps: int) -> float:
 
     rng = np.random.default_rng(0)
     if n_envs == 1:
-        env = make_training_env("CarRacing")
+        env = make_training_env("CarRacing", renderer=renderer)
         env.reset(seed=0)
         t0 = time.perf_counter()
         for _ in range(steps):
@@ -46,7 +46,7 @@ def throughput(n_envs: int, steps: int) -> float:
                 env.reset()
         rate = steps / (time.perf_counter() - t0)
     else:
-        env = gym.vector.AsyncVectorEnv([_EnvFactory("CarRacing", {}) for _ in range(n_envs)],
+        env = gym.vector.AsyncVectorEnv([_EnvFactory("CarRacing", {"renderer": renderer}) for _ in range(n_envs)],
                                         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
         env.reset(seed=0)
         rounds = max(1, steps // n_envs)
@@ -96,16 +96,18 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=1500,
                    help="agent steps per throughput measurement (several episodes: a reset builds a new track)")
     p.add_argument("--envs", default="1,2", help="env counts to measure")
+    p.add_argument("--renderer", choices=("fast", "gymnasium"), default="fast",
+                   help="CarRacing's observation renderer (bench_carracing_render.py compares the two)")
     p.add_argument("--train-steps", type=int, default=3000, help="steps of each short run (0: skip)")
     p.add_argument("--algos", default="dqn,drqn", help="agents for the short runs")
     args = p.parse_args()
     print(describe())
     rates = {}
     for n in (int(x) for x in args.envs.split(",")):
-        rates[n] = throughput(n, args.steps)
+        rates[n] = throughput(n, args.steps, args.renderer)
         base = rates.get(1)
         gain = f"  ({rates[n] / base:.2f}× one env)" if base and n > 1 else ""
-        print(f"CarRacing training pipeline, {n} env(s): {rates[n]:6.1f} agent steps/s "
+        print(f"CarRacing training pipeline ({args.renderer} renderer), {n} env(s): {rates[n]:6.1f} agent steps/s "
               f"({rates[n] * 4:6.0f} physics frames/s){gain}", flush=True)
     if args.train_steps:
         for algo in args.algos.split(","):

@@ -9,9 +9,10 @@
    core (wall clock, and CPU time, which a shared machine disturbs less), then N AsyncVectorEnv worker
    processes. Rounds alternate the two renderers so both see the same load.
 2. Pixel difference on the same states: Gymnasium's CarRacing and two FastCarRacing (96×96 RGB, and
-   the agent's 84×84 grey) stepped in lockstep with the same seed and actions. Mean absolute difference (0-255 levels) of the 96×96 RGB frame and of the agent's 84×84
-   grey, and benchmarks/carracing_render_pair.png: Gymnasium left, fast right, RGB above and the agent's
-   grey below, at 4× (nearest), for one frame of the first second's zoom-in and one while driving.
+   the agent's 84×84 grey) stepped in lockstep with the same seed and actions. Mean absolute difference
+   (0-255 levels) of each, and benchmarks/carracing_render_pair.png: one row per frame (one of the first
+   second's zoom-in, one while driving) of Gymnasium RGB, fast RGB, Gymnasium grey 84, fast grey 84 at
+   4× (nearest).
 3. ``--transfer CKPT``: the checkpoint's agent, greedy, on the same seeds with each renderer (and a
    random policy on those seeds), so an agent trained on fast frames can be seen to score the same on
    Gymnasium's.
@@ -163,7 +164,8 @@ def transfer(args: argparse.Namespace) -> None:
           f"{kwargs.get('renderer', '(not recorded)')}; greedy, seeds {EVAL_SEED}..{EVAL_SEED + args.episodes - 1}")
     for renderer in ("fast", "gymnasium"):
         t0 = time.perf_counter()
-        result = evaluate(agent, header["env"], args.episodes, EVAL_SEED, env_overrides={**kwargs, "renderer": renderer})
+        result = evaluate(agent, header["env"], args.episodes, EVAL_SEED,
+                          env_overrides={**kwargs, "renderer": renderer})
         r = np.asarray(result.returns)
         print(f"  on {renderer:9s}: {r.mean():7.1f} ± {r.std():5.1f} (min {r.min():.1f}, max {r.max():.1f}) "
               f"in {time.perf_counter() - t0:.0f} s", flush=True)

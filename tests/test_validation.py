@@ -44,6 +44,10 @@ def _one_line_error(capsys, argv: list[str], *needles: str) -> str:
     (["train", "CartPole", "--algo", "dqn", "--n-envs", "100000"], ("n_envs", "[1, 64]")),
     (["compare", "FrozenLake4x4", "--agent", "x.npz", "--seeds", "0-99999999999999999999"], ("seeds", "2^32-1")),
     (["compare", "FrozenLake4x4", "--agent", "x.npz", "--seeds", "0-9000,10000-19000"], ("at most",)),
+    (["episodes", "record", "99999999999999999999", "x.gif"], ("episode id", "2^63-1")),
+    (["episodes", "--limit", "-1"], ("--limit",)),
+    (["train", "FrozenLake4x4", "--resume", "99999999999999999999"], ("too large for the run store",)),
+    (["train", "FrozenLake4x4", "--env-opt", "tabular=false"], ("tabular", "set by rltui itself")),
 ])
 def test_bad_values_are_one_line_errors_naming_the_field(capsys, tmp_path, monkeypatch, argv, needles):
     monkeypatch.setenv("RLTUI_DATA", str(tmp_path))

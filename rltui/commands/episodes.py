@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from rltui import validation
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("episodes", help="your kept episodes: list, record as video, export to Minari",
@@ -18,12 +20,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="list (default), record or export")
     p.add_argument("target", nargs="?", help="list/export: ENV; record: the episode id")
     p.add_argument("out", nargs="?", help="record: the video file (.gif or .mp4)")
-    p.add_argument("--fps", type=float, default=8.0, help="record: frames a second (default 8)")
+    p.add_argument("--fps", type=validation.arg_fps, default=8.0, help="record: frames a second (default 8)")
     p.add_argument("--frames", choices=("board", "rgb"), default="board",
                    help="record: grid envs drawn as rltui draws them (default) or the env's rgb_array")
     p.add_argument("--ids", help="export: only these episode ids, e.g. 3,5,9 (default: all on ENV)")
     p.add_argument("--minari", metavar="NAME", help="export: the Minari dataset id, e.g. rltui/FrozenLake4x4/human-v0")
-    p.add_argument("--limit", type=int, default=50, help="list: newest episodes to show (default 50)")
+    p.add_argument("--limit", type=validation.arg_int(1, validation.LIST_MAX), default=50,
+                   help="list: newest episodes to show (default 50)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,10 +81,7 @@ def _record(args: argparse.Namespace) -> int:
 
     if args.target is None or args.out is None:
         raise RltuiError("record needs an episode id and a file, e.g. rltui episodes record 3 out.gif")
-    try:
-        episode_id = int(args.target)
-    except ValueError:
-        raise RltuiError(f"episode id must be a number, not {args.target!r} (rltui episodes lists them)") from None
+    episode_id = validation.integer("episode id", args.target, 1, validation.ID_MAX, "rltui episodes lists them")
     from rltui.share.video import check_path, record_human
 
     check_path(args.out)

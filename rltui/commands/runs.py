@@ -32,7 +32,11 @@ def run(args: argparse.Namespace) -> int:
         if args.action in ("export", "plot"):
             from rltui.share.cli import export_or_plot
 
-            return export_or_plot(store, args)
+            try:
+                return export_or_plot(store, args)
+            except OSError as exc:  # a folder that cannot be made or written: say which, in one line
+                where = validation.clean_text(exc.filename or args.out or "the output", 200)
+                raise RltuiError(f"cannot write {where}: {exc.strerror or exc}") from None
         if args.action == "sweeps":
             return _sweeps(store, args.limit)
         if args.action == "sweep":

@@ -272,6 +272,8 @@ class RunStore:
                 return self._db.execute(sql, params)
             except sqlite3.DatabaseError as exc:
                 raise RltuiError(f"run store {self.path}: {exc}") from exc
+            except OverflowError:  # the last guard: values are checked where they enter (rltui.validation)
+                raise RltuiError(_too_large(params)) from None
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
@@ -279,6 +281,8 @@ class RunStore:
                 return [dict(r) for r in self._db.execute(sql, params).fetchall()]
             except sqlite3.DatabaseError as exc:
                 raise RltuiError(f"run store {self.path}: {exc}") from exc
+            except OverflowError:
+                raise RltuiError(_too_large(params)) from None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -695,6 +699,12 @@ def _upgrade(db: sqlite3.Connection) -> None:
             except sqlite3.OperationalError as exc:  # another process added it just now
                 if "duplicate column" not in str(exc):
                     raise
+
+
+def _too_large(params: Sequence[Any]) -> str:
+    big = next((p for p in params if isinstance(p, int) and abs(p) > 2**63 - 1), None)
+    shown = f"{big}" if big is None or len(str(big)) < 30 else f"{str(big)[:27]}..."
+    return f"the number {shown} is too large for the run store (ids, seeds and counts are at most 2^63-1)"
 
 
 def _finite(value: Any) -> float | None:

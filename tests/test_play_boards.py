@@ -78,3 +78,49 @@ def test_each_step_says_what_happened():
     taxi.step(5)
     assert "not a place to drop off" in taxi.last_event or "dropped" in taxi.last_event
     taxi.close()
+
+
+def test_value_map_puts_the_agent_on_every_free_cell_in_one_batch():
+    import numpy as np
+
+    from rltui.play.board import value_overlay
+
+    env = make_env("GridWorld")
+    env.reset(seed=1)
+    u = env.unwrapped
+    before = u.agent.copy()
+    batches = []
+
+    def q_batch(obs):  # Q favours action (row + col) % 4, valued row * 10 + col: checkable per cell
+        batches.append(len(obs))
+        out = np.zeros((len(obs), 4))
+        for i, o in enumerate(obs):
+            r, c = np.argwhere(o[0] == 1)[0]  # where the agent was placed
+            out[i, (r + c) % 4] = r * 10 + c
+        return out
+
+    overlay = value_overlay(env, q_batch)
+    board = u.board()
+    objects = int(board[1].sum() + board[2].sum())
+    assert batches == [25 - objects]  # one forward pass for the whole board
+    for r in range(5):
+        for c in range(5):
+            if board[1, r, c] or board[2, r, c]:
+                assert overlay.greedy[r, c] == -1
+            else:
+                assert overlay.greedy[r, c] == (r + c) % 4 and overlay.value[r, c] == r * 10 + c
+    assert (u.agent == before).all()  # the env is left as it was
+    assert value_overlay(make_env("FrozenLake4x4"), q_batch) is None
+    env.close()
+
+
+def test_value_map_from_a_real_dqn_agent():
+    from rltui.agents import make_agent
+    from rltui.play.board import value_overlay
+
+    env = make_env("GridWorld")
+    env.reset(seed=0)
+    agent = make_agent("dqn", env.observation_space, env.action_space, {"buffer_size": 1000}, device="cpu")
+    overlay = value_overlay(env, agent._greedy_q)
+    assert overlay is not None and (overlay.greedy >= 0).sum() >= 25 - 6
+    env.close()

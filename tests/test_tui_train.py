@@ -192,10 +192,10 @@ async def test_a_training_process_that_dies_is_reported_and_the_run_marked_faile
         await _start_endless_run(pilot)
         screen = app.screen
         for _ in range(40):  # the time left, once a rate is known
-            if re.search(r"steps/s · \d+:\d\d(:\d\d)? left", widget_text(screen.query_one("#stats"))):
+            if re.search(r"/s · \d+:\d\d(:\d\d)? left", widget_text(screen.query_one("#stats"))):
                 break
             await pilot.pause(0.1)
-        assert re.search(r"steps/s · \d+:\d\d(:\d\d)? left", widget_text(screen.query_one("#stats")))
+        assert re.search(r"/s · \d+:\d\d(:\d\d)? left", widget_text(screen.query_one("#stats")))
         assert screen.trainer.pid != os.getpid()  # training is not in the app's process
         os.kill(screen.trainer.pid, signal.SIGKILL)
         await _wait_finished(pilot)

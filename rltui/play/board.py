@@ -167,3 +167,36 @@ def q_overlay(env, q: np.ndarray) -> QOverlay | None:
     finite = value[np.isfinite(value)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     return QOverlay(greedy, value, lo, hi)
+
+
+def value_overlay(env, q_batch) -> QOverlay | None:
+    """Greedy action and value per cell for an agent whose observation is the board itself (GridWorld
+    with DQN): the current board is observed with the agent placed on each free cell, all cells in
+    one batch through ``q_batch`` (observations → (N, actions) Q-values). Cells holding a goal or a
+    fire have no state of their own (stepping there scores and moves the object): −1, drawn as they are.
+    None for envs whose observation is not a board."""
+    u = env.unwrapped
+    if _kind(env) != "GridWorldEnv":
+        return None
+    board = u.board()
+    n = u.size
+    cells = [(r, c) for r in range(n) for c in range(n) if not (board[1, r, c] or board[2, r, c])]
+    if not cells:
+        return None
+    observations = []
+    saved = u.agent.copy()
+    try:
+        for r, c in cells:
+            u.agent = np.array((r, c), dtype=np.int64)
+            observations.append(u._obs())
+    finally:
+        u.agent = saved
+    qs = np.asarray(q_batch(np.stack(observations)), dtype=np.float64)
+    greedy = np.full((n, n), -1, dtype=np.int64)
+    value = np.full((n, n), np.nan)
+    for (r, c), q in zip(cells, qs):
+        greedy[r, c] = int(np.argmax(q))
+        value[r, c] = float(np.max(q))
+    finite = value[np.isfinite(value)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    return QOverlay(greedy, value, lo, hi)

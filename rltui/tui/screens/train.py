@@ -127,6 +127,9 @@ class TrainScreen(Screen):
         self._caption_text: str | None = None
         self._last_pull = 0.0
         self._pull_pending = False
+        self._values_asked = 0.0  # when the value map (GridWorld + DQN) last asked for the agent
+        self._values_pending = False
+        self.values_steps: int | None = None
 
     # ---- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -190,6 +193,7 @@ class TrainScreen(Screen):
         self.running, self.finished, self.failed, self.run_id = True, None, "", None
         self.slow = False
         self.returns, self.q, self.q_star, self.gap_text, self.eval_text = [], None, None, "", ""
+        self.values_steps = None
         self.query_one("#chart", RewardChart).set_returns([])
         self._show_error("")
         form.freeze(True)
@@ -328,6 +332,39 @@ class TrainScreen(Screen):
     def _tick_clock(self) -> None:
         if self.running:
             self._paint_stats()
+            if self._wants_values() and self.watch_loop is None and time.monotonic() - self._values_asked > 3.0:
+                self._values_asked = time.monotonic()
+                if self.trainer is not None and self.trainer.agent is not None:
+                    self._values_pending = True
+                    self.trainer.request_agent()
+
+    # ---- the value map of a deep agent on a grid ----------------------------------------------------
+    def _wants_values(self) -> bool:
+        """GridWorld with DQN: the observation is the board, so the agent can be asked about every cell."""
+        return self.board_env is not None and self.entry.family == "gridworld" and self.algo == "dqn"
+
+    def _paint_values(self) -> None:
+        """The greedy action and value of each free cell, with the agent placed there (one batch)."""
+        from rltui.agents import make_agent
+        from rltui.play.board import value_overlay
+
+        trainer = self.trainer
+        state = trainer.learned_state() if trainer is not None else None
+        if state is None:
+            return
+        try:
+            twin = make_agent(trainer.algo, trainer.observation_space, trainer.action_space, dict(trainer.hparams),
+                              device="cpu")
+            twin.load_state_dict(state)
+            overlay = value_overlay(self.board_env, twin._greedy_q)
+        except Exception:  # noqa: BLE001 - the map is a view; training goes on without it
+            return
+        trainer.forget_learned_state()  # the next watch or map asks for what is learned by then
+        if overlay is not None and self.watch_loop is None:
+            self.query_one("#qboard", BoardView).overlay = overlay
+            p = self.live.progress if self.live is not None else None
+            self.values_steps = p.steps if p is not None else 0
+            self._paint_caption()
 
     def _paint_stats(self) -> None:
         p = self.live.progress if self.live is not None else None
@@ -353,12 +390,14 @@ class TrainScreen(Screen):
             of = f"/{_k(goal)}" if goal else ""
             left = time_left(p.steps, goal, p.steps_per_s) if not p.paused else None
             eta = f" · {left}" if left else ""
-            text.append(f"\nsteps {_k(p.steps)}{of} · episodes {p.episodes:,} · {_k(p.steps_per_s)} steps/s{eta}")
+            # short lines: the panel is ~41 columns at 80×24 and every figure must show (no wrap, no cut)
+            text.append(f"\nsteps {_k(p.steps)}{of} · {_k(p.steps_per_s)}/s{eta}")
             m = p.metrics
-            parts = [f"ε {_fig(m.get('epsilon'), 2)}", f"loss {_fig(m.get('loss'))}"]
+            parts = [f"episodes {p.episodes:,}"]
             if "return_100" in m:
                 parts.append(f"mean100 {_fig(m['return_100'])}")
             text.append("\n" + " · ".join(parts))
+            text.append("\n" + " · ".join([f"ε {_fig(m.get('epsilon'), 2)}", f"loss {_fig(m.get('loss'))}"]))
         if self.eval_text:
             text.append("\n" + self.eval_text)
         # #stats has a fixed height: no layout pass (a layout of this screen, form included, costs
@@ -390,6 +429,10 @@ class TrainScreen(Screen):
             else:
                 at = self.live.q_steps if self.running and self.live else self.final_q_steps
                 what = f"Q @{_k(at)}: colour max Q, arrow greedy"
+            if self.q is None and self._wants_values():
+                what = ("values appear here a few seconds into the run" if self.values_steps is None else
+                        f"values @{_k(self.values_steps)}: the agent put on each free cell; colour its best "
+                        "Q, arrow its action")
             lines = [what + (" · w: watch" if self.watch_loop is None else " · w: stop watching")]
             if self.gap_text:
                 lines.append(self.gap_text)
@@ -496,6 +539,9 @@ class TrainScreen(Screen):
         if self._watch_pending and self.watch_loop is None:
             self._watch_pending = False
             self.action_watch()
+        elif self._values_pending:
+            self._values_pending = False
+            self._paint_values()
 
     def on_watch_frame(self, message: WatchFrame) -> None:
         frame: LoopFrame = message.payload
@@ -506,6 +552,8 @@ class TrainScreen(Screen):
             board.board = view_of(self.watch_loop.session.env) if frame.view is None else frame.view
             if self.q is not None:
                 board.overlay = q_overlay(self.watch_loop.session.env, self.q)
+            else:
+                board.overlay = None  # a value map was drawn for the screen's board, not this one
         elif isinstance(frame.view, np.ndarray):
             self.query_one("#qframe", FrameView).show(frame.view)
         caption = f"watching: episode {frame.episode} · step {frame.step} · return {frame.ret:g} — w to stop"

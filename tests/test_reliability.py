@@ -331,3 +331,53 @@ def test_checkpoint_every_takes_seconds_or_steps(tmp_path, capsys):
         with pytest.raises(SystemExit) as exit_:
             main(["train", "FrozenLake4x4", "--checkpoint-every", bad])
         assert exit_.value.code == 2 and "--checkpoint-every: takes seconds" in capsys.readouterr().err
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 256 KiB file system (tmpfs), where this machine allows mounting one; skipped elsewhere."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    try:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
+                              capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        pytest.skip("no mount here")
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, timeout=30)
+
+
+def test_a_really_full_disk_tabular_and_torch(tiny_disk):
+    out = tiny_disk / "q.npz"
+
+    def fill_after_first_save(event):
+        if isinstance(event, Checkpointed) and not (tiny_disk / "filler").exists():
+            with open(tiny_disk / "filler", "wb", buffering=0) as fh:  # take what is left
+                try:
+                    while True:
+                        fh.write(b"\0" * 4096)
+                except OSError:
+                    pass
+
+    trainer = Trainer(TrainConfig("FrozenLake8x8", "q", 10**9, eval_every=0, checkpoint_every=1000,
+                                  checkpoint_every_s=0, out=str(out)), callback=fill_after_first_save)
+    finished = trainer.run()
+    assert finished.status == "failed" and "\n" not in finished.error
+    assert finished.error.startswith(f"no space left on device: cannot write checkpoint {out}")
+    assert read_header(out)["steps"] == 1000  # the last good one, intact
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "q.npz"]  # no temp file left
+    with RunStore.open() as store:
+        assert store.get_run(trainer.run_id)["status"] == "failed"  # the store is intact and says so
+
+    (tiny_disk / "filler").unlink()
+    (tiny_disk / "filler").write_bytes(b"\0" * (200 * 1024))
+    dqn = TrainConfig("CartPole", "dqn", 400, device="cpu", eval_every=0, out=str(tiny_disk / "d.pt"),
+                      hparams={"learning_starts": 100, "batch_size": 16, "buffer_size": 1000, "threads": 1,
+                               "hidden": "256,256"})
+    finished = Trainer(dqn).run()
+    assert finished.status == "failed" and finished.error.startswith("no space left on device")
+    assert "inline_container" not in finished.error and "enforce fail" not in finished.error

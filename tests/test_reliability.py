@@ -124,7 +124,8 @@ def _wait_for_checkpoint(proc, db: Path, seconds: float = 90) -> dict:
     pytest.fail("no periodic checkpoint came")
 
 
-def test_killed_with_9_after_a_periodic_checkpoint_then_resumed_carries_the_same_run_on(tmp_path, capsys):
+@pytest.mark.parametrize("worker", ["thread", "process"])
+def test_killed_with_9_after_a_periodic_checkpoint_then_resumed_carries_the_same_run_on(tmp_path, capsys, worker):
     data, out = tmp_path / "data", tmp_path / "ck.npz"
     proc = _rltui("train", "FrozenLake8x8", "--algo", "q", "--steps", "1000000000", "--eval-every", "0",
                   "--checkpoint-every", "3000", "--out", str(out), "--quiet", data=data)
@@ -141,7 +142,7 @@ def test_killed_with_9_after_a_periodic_checkpoint_then_resumed_carries_the_same
     assert f"interrupted — last checkpoint at step {at:,}" in " ".join(text.split())
     # carry it on to a budget a little past the checkpoint: the same run, counters going on from there
     assert main(["--data-dir", str(data), "train", "FrozenLake8x8", "--resume", str(run["id"]),
-                 "--steps", str(at + 2000), "--quiet"]) == 0
+                 "--steps", str(at + 2000), "--quiet", "--worker", worker]) == 0
     with RunStore(data / "rltui.sqlite3") as store:
         (again,) = store.list_runs()
         assert again["id"] == run["id"] and again["status"] == "finished" and again["steps"] == at + 2000

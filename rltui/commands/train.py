@@ -190,6 +190,7 @@ def _continued_config(stored: dict, args):
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in stored.items() if k in names})
     config.data_dir = args.data_dir
+    config.demos = None  # learned from at the run's start, and in the checkpoint since
     if args.steps is not None:
         config.steps = args.steps
     return config

@@ -139,12 +139,13 @@ def check_env_options(options: Any, what: str = "env option") -> dict[str, Any]:
     ``render_mode``...) are refused: given twice, they would be a TypeError deep in a later call."""
     import inspect
 
-    from rltui.envs import make_training_env
+    from rltui.envs import factory
 
     if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
         raise RltuiError(f"{what}s must map names to values")
-    reserved = {p.name for p in inspect.signature(make_training_env).parameters.values()
-                if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    reserved = {"name", "tabular", "frame_stack", "terminal_on_life_loss", "render_mode"} | {
+        p.name for p in inspect.signature(factory.make_training_env).parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD}
     taken = sorted(set(options) & reserved)
     if taken:
         raise RltuiError(f"{what} {taken[0]} is set by rltui itself, not by an option; "

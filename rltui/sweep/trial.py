@@ -32,6 +32,7 @@ from rltui.training.store import RunStore
 from rltui.training.trainer import Trainer
 
 PROGRESS_EVERY_S = 3.0
+CHECKPOINT_EVERY_S = 300.0  # Tune keeps every checkpoint it is given: hand it the Trainer's saves this often
 POLL_STOP_EVERY_S = 0.5
 
 
@@ -94,6 +95,7 @@ class _Reporter:
         self.evals: list[float] = []
         self.new_checkpoint: str | None = None
         self.next_progress = time.monotonic() + PROGRESS_EVERY_S
+        self.next_checkpoint = time.monotonic() + CHECKPOINT_EVERY_S
         self.steps = self.episodes = 0
 
     def __call__(self, event: Any) -> None:
@@ -118,11 +120,13 @@ class _Reporter:
         rows, self.rows = self.rows, []
         checkpoint = None
         path = self.new_checkpoint if not final else (self.trainer.checkpoint or self.new_checkpoint)
-        if path is not None and Path(path).exists():
-            checkpoint = tune.Checkpoint.from_directory(self.ckpt_dir)
-            result["checkpoint_file"] = Path(path).name
-            result["checkpoint_steps"] = self.trainer.agent.trained_steps + self.trainer.steps
-        self.new_checkpoint = None
+        if final or time.monotonic() >= self.next_checkpoint:
+            if path is not None and Path(path).exists():
+                checkpoint = tune.Checkpoint.from_directory(self.ckpt_dir)
+                result["checkpoint_file"] = Path(path).name
+                result["checkpoint_steps"] = self.trainer.agent.trained_steps + self.trainer.steps
+                self.next_checkpoint = time.monotonic() + CHECKPOINT_EVERY_S
+            self.new_checkpoint = None
         result.setdefault("score", self.evals[-1] if self.evals else float("nan"))
         tune.report({**self.base, **result, "rows": rows}, checkpoint=checkpoint)
         self.next_progress = time.monotonic() + PROGRESS_EVERY_S

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import time
@@ -168,6 +167,8 @@ def run_sweep(spec: SweepSpec, *, data_dir: str | None = None, store: RunStore |
     spec.check()
     own_store = store is None
     store = store if store is not None else RunStore.open(data_dir)
+    if storage and "://" not in storage:
+        storage = str(Path(storage).expanduser().resolve())  # Ray takes absolute paths or URIs
     storage_root = storage or str(paths.data_dir(data_dir) / "sweeps")
     started = start_ray(address, num_cpus)
     sweep_id = store.create_sweep(spec.env, spec.algo, spec.to_dict(), None, address)
@@ -448,12 +449,3 @@ def _trial_error(trial: Any) -> str:
         return lines[-1] if lines else "the trial failed (see Ray's logs)"
     text = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def score_of(evals: list[dict[str, Any]]) -> float:
-    """A run's final score: its last evaluation's mean (NaN without one)."""
-    return float(evals[-1]["mean"]) if evals else math.nan
-
-
-def default_storage(data_dir: str | None) -> Path:
-    return paths.data_dir(data_dir) / "sweeps"

@@ -279,6 +279,27 @@ async def test_train_screen_trains_a_module_env_in_its_worker_process():
         assert screen.finished is not None and screen.finished.status == "finished", screen.finished
         run = app.store.get_run(screen.run_id)
         assert run["env"] == TINY and run["algo"] == "q" and run["steps"] == 2000
+        # Watch the agent while a second run trains: the env's own ansi picture in the frame panel.
+        screen.query_one("#hp-steps", Input).value = "100000000"
+        await pilot.pause()
+        await pilot.press("s")
+        frame = screen.query_one("#qframe")
+        for _ in range(300):
+            await pilot.pause(0.1)
+            if screen.run_id and screen.live is not None and screen.live.progress is not None:
+                break
+        await pilot.press("w")
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if isinstance(frame.frame, str):
+                break
+        assert isinstance(frame.frame, str) and "A" in frame.frame
+        await pilot.press("x")
+        for _ in range(300):
+            await pilot.pause(0.1)
+            if screen.finished is not None and screen.finished.status == "stopped":
+                break
+        assert screen.finished.status == "stopped"
 
 
 @sync

@@ -554,7 +554,7 @@ class TrainScreen(Screen):
                 board.overlay = q_overlay(self.watch_loop.session.env, self.q)
             else:
                 board.overlay = None  # a value map was drawn for the screen's board, not this one
-        elif isinstance(frame.view, np.ndarray):
+        elif isinstance(frame.view, (np.ndarray, str)):  # str: a generic env's ansi picture or readout
             self.query_one("#qframe", FrameView).show(frame.view)
         caption = f"watching: episode {frame.episode} · step {frame.step} · return {frame.ret:g} — w to stop"
         self._caption(Text(caption, style="dim"))

@@ -41,6 +41,11 @@ def downscale(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
     return (summed / counts).astype(np.uint8)
 
 
+#: Atari frames are 160×210 pixels shown on a 4:3 screen: each pixel is ~1.75 times as wide as tall.
+#: Drawn square, Ms. Pac-Man's maze used ~65% of the preview's width and its sprites were specks.
+ATARI_PIXEL_ASPECT = (4 / 3) / (160 / 210)
+
+
 def fit(h: int, w: int, max_cols: int, max_rows: int) -> tuple[int, int]:
     """Columns and terminal rows that show an h×w image as large as fits, keeping its aspect ratio."""
     max_cols, max_rows = max(1, max_cols), max(1, max_rows)
@@ -77,15 +82,17 @@ def halfblock_lines(rgb: np.ndarray, cols: int, rows: int) -> list[list[Segment]
 class HalfBlockFrame:
     """A Rich renderable for one rgb frame, scaled to the width (and height, when known) it is given."""
 
-    def __init__(self, rgb: np.ndarray, max_rows: int | None = None, centre: bool = True) -> None:
+    def __init__(self, rgb: np.ndarray, max_rows: int | None = None, centre: bool = True,
+                 pixel_aspect: float = 1.0) -> None:
         self.rgb = rgb
         self.max_rows = max_rows
         self.centre = centre
+        self.pixel_aspect = pixel_aspect  # a pixel's width over its height, as the game was shown
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         max_rows = self.max_rows or options.height or options.max_height
         h, w = self.rgb.shape[:2]
-        cols, rows = fit(h, w, options.max_width, max_rows)
+        cols, rows = fit(h, max(1, round(w * self.pixel_aspect)), options.max_width, max_rows)
         pad = (options.max_width - cols) // 2 if self.centre else 0
         for line in halfblock_lines(self.rgb, cols, rows):
             if pad:

@@ -93,7 +93,7 @@ class CompareScreen(Screen):
     def _view(self, side: str):
         if self.entry.kind == "grid":
             return BoardView(id=f"{side}-board")
-        return FrameView("waiting for the first seed", id=f"{side}-frame")
+        return FrameView("waiting for the first seed", id=f"{side}-frame").with_aspect(self.entry)
 
     def _latest_checkpoint(self) -> str:
         """The newest checkpoint of a run on this env: the likeliest agent to face."""

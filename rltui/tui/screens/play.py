@@ -108,7 +108,7 @@ class PlayScreen(Screen):
                 if self.entry.kind == "grid":
                     yield BoardView(id="board")
                 else:
-                    yield FrameView("starting…", id="frame")
+                    yield FrameView("starting…", id="frame").with_aspect(self.entry)
             yield Static(id="hud")
         yield Static(self._keybar(), id="keybar")
         yield Footer()

@@ -7,7 +7,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from rltui.play.render_terminal import HalfBlockFrame
+from rltui.play.render_terminal import ATARI_PIXEL_ASPECT, HalfBlockFrame
 
 
 class FrameView(Widget):
@@ -19,6 +19,13 @@ class FrameView(Widget):
         super().__init__(id=id, classes=classes)
         self.frame: np.ndarray | str | None = None
         self.message = message
+        self.pixel_aspect = 1.0  # ATARI_PIXEL_ASPECT for Atari frames (set by the screen)
+
+    def with_aspect(self, entry) -> FrameView:
+        """Draw ``entry``'s frames with its pixels' shape (Atari's are wide)."""
+        if getattr(entry, "family", "") == "atari":
+            self.pixel_aspect = ATARI_PIXEL_ASPECT
+        return self
 
     def show(self, frame: np.ndarray | str | None, message: str | None = None) -> None:
         """Show an rgb frame, or text as it is (an env's ansi render, an observation readout)."""
@@ -32,4 +39,4 @@ class FrameView(Widget):
             return Text(self.message, style="dim")
         if isinstance(self.frame, str):
             return Text.from_ansi(self.frame, no_wrap=True)
-        return HalfBlockFrame(self.frame, max_rows=max(1, self.content_size.height))
+        return HalfBlockFrame(self.frame, max_rows=max(1, self.content_size.height), pixel_aspect=self.pixel_aspect)

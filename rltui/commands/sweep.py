@@ -19,6 +19,8 @@ from typing import Any
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from rltui import validation
+
     p = sub.add_parser(
         "sweep", help="many seeds, a grid or a search with Ray Tune (extra: rltui[sweep])",
         description="Train ENV once per seed and configuration as Ray Tune trials (local Ray, or a cluster "
@@ -29,25 +31,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
                    help="try each value (repeatable; grids are crossed with each other and the seeds)")
     p.add_argument("--search", choices=("optuna",), help="draw configurations with a searcher instead of a grid")
-    p.add_argument("--trials", type=int, default=0, help="configurations a search tries")
+    p.add_argument("--trials", type=validation.arg_int(1, 10_000), default=0, help="configurations a search tries")
     p.add_argument("--param", action="append", default=[], metavar="KEY=RANGE",
                    help="a searched hyperparameter: lr=log:1e-4..1e-2, gamma=0.9..0.999, "
                    "batch_size=int:32..256, double=choice:true,false (repeatable)")
-    p.add_argument("--steps", type=int, help="env steps per trial (default: the preset's)")
+    p.add_argument("--steps", type=validation.arg_int(1), help="env steps per trial (default: the preset's)")
     p.add_argument("--preset", metavar="NAME", help="a named preset to start from")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="a fixed hyperparameter override for every trial (repeatable)")
     p.add_argument("--env-opt", dest="env_opts", action="append", default=[], metavar="KEY=VALUE",
                    help="override an env option (repeatable)")
-    p.add_argument("--eval-every", type=int, help="greedy evaluation every N steps (trials are scored by them)")
-    p.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
-    p.add_argument("--max-concurrent", type=int, help="at most K trials at once (default: one per CPU)")
+    p.add_argument("--eval-every", type=validation.arg_int(1),
+                   help="greedy evaluation every N steps (trials are scored by them)")
+    p.add_argument("--eval-episodes", type=validation.arg_int(1, validation.EPISODES_MAX),
+                   help="episodes per evaluation")
+    p.add_argument("--max-concurrent", type=validation.arg_int(1, 10_000),
+                   help="at most K trials at once (default: one per CPU)")
     p.add_argument("--address", metavar="auto|HOST:PORT",
                    help="join a running Ray cluster (from one of its machines) instead of starting a local Ray")
-    p.add_argument("--cpus", type=int, help="CPUs of the local Ray (default: all of this machine's)")
+    p.add_argument("--cpus", type=validation.arg_int(1, 100_000),
+                   help="CPUs of the local Ray (default: all of this machine's)")
     p.add_argument("--storage", metavar="PATH|URI", help="where Ray keeps trials and checkpoints (default: "
                    "<data dir>/sweeps; on a cluster a path every node sees, or s3://...)")
-    p.add_argument("--retries", type=int, default=1, help="retries of a trial whose worker died (default 1)")
+    p.add_argument("--retries", type=validation.arg_int(0, 100), default=1,
+                   help="retries of a trial whose worker died (default 1)")
     p.add_argument("--save-best", metavar="NAME", help="save the best configuration as preset NAME")
     p.add_argument("--events", action="store_true", help="print one JSON object per event on stdout (for tools)")
     p.add_argument("--quiet", action="store_true", help="no live table, just the summary")

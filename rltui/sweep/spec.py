@@ -21,6 +21,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 MAX_TRIALS = 10_000
+SEED_MAX = 2**32 - 1  # numpy's legacy seeding and most Gymnasium envs take seeds below 2**32
 SEARCHERS = ("optuna",)
 
 
@@ -137,8 +138,8 @@ def parse_seeds(text: str) -> list[int]:
             hi = int(b) if sep else lo
         except ValueError:
             raise RltuiError(f"--seeds takes numbers and ranges like 0-9 or 0,3,7, not {text!r}") from None
-        if lo < 0 or hi < lo:
-            raise RltuiError(f"--seeds: {part!r} is not a range of non-negative seeds")
+        if lo < 0 or hi < lo or hi > SEED_MAX:
+            raise RltuiError(f"--seeds: {part!r} is not a range of seeds from 0 to {SEED_MAX}")
         if hi - lo >= MAX_TRIALS:
             raise RltuiError(f"--seeds: {part!r} has more than {MAX_TRIALS} seeds")
         seeds.extend(s for s in range(lo, hi + 1) if s not in seeds)

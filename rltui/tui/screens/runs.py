@@ -115,6 +115,9 @@ Every training run, newest first, from the run store (the CLI's `rltui runs` rea
         info = Text(no_wrap=True, overflow="ellipsis")
         info.append(f"run #{run['id']} · {run['env']} · {run['algo']} · seed {run.get('seed')} · "
                     f"{run['episodes']:,} episodes · {run.get('device') or ''}")
+        sweep_id = store.sweep_of([run["id"]]).get(run["id"])
+        if sweep_id is not None:
+            info.append(f" · sweep {sweep_id}")
         if run.get("error"):
             info.append(f"\nerror: {run['error']}", style="#ff6b6b")
         if run["status"] == "interrupted":

@@ -72,3 +72,34 @@ def test_watching_a_missing_checkpoint_is_a_message_not_a_crash(bad, tmp_path):
             assert app.is_running and "cannot watch" in screen_text(app)
 
     check()
+
+
+@sync
+async def test_continue_on_a_run_that_ended_early_carries_that_run_on():
+    from test_tui_train import _wait_finished
+
+    from rltui.training.config import TrainConfig
+    from rltui.training.events import STOP, EpisodeEnd
+    from rltui.training.store import RunStore
+    from rltui.training.trainer import Trainer
+
+    trainer = Trainer(TrainConfig("FrozenLake4x4", "q", steps=4000, seed=0, eval_every=0),
+                      callback=lambda e: STOP if isinstance(e, EpisodeEnd) and e.episode == 20 else None)
+    stopped = trainer.run()
+    assert stopped.status == "stopped" and stopped.steps < 4000
+    app = RltuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, TrainScreen)
+        assert f"from step {stopped.steps:,}" in screen_text(app)
+        await pilot.press("s")
+        await _wait_finished(pilot)
+        assert app.screen.finished.status == "finished" and app.screen.finished.steps == 4000
+    with RunStore.open() as store:
+        (run,) = store.list_runs()  # the same run, carried on to its budget: no second run
+        assert run["id"] == trainer.run_id and run["status"] == "finished" and run["steps"] == 4000
+        assert [e["idx"] for e in store.episodes(run["id"])] == list(range(run["episodes"]))

@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from rltui.envs.resolve import resolve_note
     from rltui.errors import RltuiError
     from rltui.training.config import TrainConfig, default_steps, parse_assignments
+    from rltui.training.resume import continuable_run, continued_config
     from rltui.training.store import RunStore
 
     entry = get_entry(args.env)
@@ -116,12 +117,12 @@ def run(args: argparse.Namespace) -> int:
             if algo and algo != header["algo"]:
                 raise RltuiError(f"{path} holds a {header['algo']} agent, not {algo}")
             algo = header["algo"]
-            continue_run = _continuable(store, path, header)
+            continue_run = continuable_run(store, path, header)
         algo = algo or entry.default_algo
         if algo not in entry.algos:
             raise RltuiError(f"{entry.name} does not suit {algo}; try: {', '.join(entry.algos)}")
         if continue_run is not None:
-            config = _continued_config(store.get_run(continue_run)["config"], args)
+            config = continued_config(store.get_run(continue_run)["config"], args.data_dir, args.steps)
         else:
             preset_file = getattr(args, "preset_file", None)
             steps = args.steps if args.steps is not None else default_steps(entry.name, algo, args.preset,
@@ -157,43 +158,6 @@ def _resume_path(text: str, store) -> str:
             raise RltuiError(f"run {text} has no checkpoint to resume" if run else f"no run {text} in {store.path}")
         return path
     return text
-
-
-def _continuable(store, path: str, header: dict) -> int | None:
-    """The run this checkpoint carries on, when it is that run's own (not its best) and the run ended
-    early (interrupted, stopped, failed); None: train it further as a new run."""
-    import os
-
-    run_id = header.get("run_id")
-    if not isinstance(run_id, int) or "run_steps" not in header or header.get("best"):
-        return None
-    run = store.get_run(run_id)
-    if run is None or run["status"] not in ("interrupted", "stopped", "failed"):
-        return None
-    if run["env"] != header["env"] or run["algo"] != header["algo"]:
-        return None
-    for ck in store.checkpoints(run_id):
-        try:
-            if ck["role"] == "last" and os.path.samefile(ck["path"], path):
-                return run_id
-        except OSError:
-            continue
-    return None
-
-
-def _continued_config(stored: dict, args):
-    """The interrupted run's own config (its budget, seed, schedules, file); ``--steps`` may extend it."""
-    import dataclasses
-
-    from rltui.training.config import TrainConfig
-
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    config = TrainConfig(**{k: v for k, v in stored.items() if k in names})
-    config.data_dir = args.data_dir
-    config.demos = None  # learned from at the run's start, and in the checkpoint since
-    if args.steps is not None:
-        config.steps = args.steps
-    return config
 
 
 def _train(args, config, store, agent, header, continue_run) -> int:

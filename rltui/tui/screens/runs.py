@@ -155,9 +155,15 @@ Every training run, newest first, from the run store (the CLI's `rltui runs` rea
         from rltui.training.checkpoints import load_checkpoint
 
         try:
-            agent, _ = load_checkpoint(path, expected_env=run["env"])
+            agent, header = load_checkpoint(path, expected_env=run["env"])
         except RltuiError as exc:
             self.notify(f"cannot load: {exc}", severity="error", timeout=8)
+            return
+        from rltui.training.resume import continuable_run
+
+        if continuable_run(self.app.store, path, header) == run["id"]:  # ended early: carry the run itself on
+            self.app.open_train(run["env"], agent=agent, source=f"run #{run['id']}",
+                                resume=(run["id"], header, run["config"]))
             return
         self.app.open_train(run["env"], agent=agent, source=f"run #{run['id']}")
 

@@ -96,11 +96,14 @@ class TrainScreen(Screen):
     ]
 
     def __init__(self, env: str, *, algo: str | None = None, agent: Agent | None = None,
-                 source: str = "") -> None:
+                 source: str = "", resume: tuple[int, dict[str, Any], dict[str, Any]] | None = None) -> None:
         super().__init__()
         self.entry = get_entry(env)
         self.loaded = agent
         self.source = source
+        #: (run id, checkpoint header, the run's config): the first start carries that run on where its
+        #: checkpoint left it (see rltui.training.resume); a later start is a new run
+        self.resume = resume
         wanted = agent.algo if agent is not None else algo
         self.algo = wanted if wanted in self.entry.algos or agent is not None else self.entry.default_algo
         self.control: TrainerControl | None = None
@@ -151,6 +154,9 @@ class TrainScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"train · {self.entry.title}" + (f" · continuing {self.source}" if self.source else "")
+        if self.resume is not None:  # s carries this run on where its checkpoint left it
+            self.sub_title = f"train · {self.entry.title} · run #{self.resume[0]} from step " \
+                             f"{int(self.resume[1]['run_steps']):,}"
         if self.entry.kind == "grid":
             self.board_env = make_env(self.entry.name)
             self.board_env.reset(seed=0)
@@ -180,7 +186,13 @@ class TrainScreen(Screen):
             self.notify("already training: x stops, space pauses", timeout=3)
             return
         form = self.query_one(TrainForm)
-        config = form.validate()
+        resume, self.resume = self.resume, None
+        if resume is not None:
+            from rltui.training.resume import continued_config
+
+            config = continued_config(resume[2], str(self.app.data_dir))
+        else:
+            config = form.validate()
         if config is None:
             self.notify(f"fix the form first: {form.error}", severity="error", timeout=5)
             return
@@ -201,7 +213,7 @@ class TrainScreen(Screen):
         self._done.clear()
         self._watch_pending = False
         gc.freeze()  # this screen's widgets live on: keep full collections short while the run streams in
-        self._train(config, self.loaded)
+        self._train(config, self.loaded, resume)
         self._paint_stats()
         self.refresh_bindings()
 
@@ -210,7 +222,8 @@ class TrainScreen(Screen):
         self.action_start()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
-    def _train(self, config: TrainConfig, agent: Agent | None) -> None:
+    def _train(self, config: TrainConfig, agent: Agent | None,
+               resume: tuple[int, dict[str, Any], dict[str, Any]] | None = None) -> None:
         """The worker thread: relay a Trainer running in a child process. Touches no widget; every
         outcome (including a child that dies) arrives as an event."""
         live = self.live
@@ -218,7 +231,9 @@ class TrainScreen(Screen):
             trainer = start_training("process", config, callback=live.callback, control=self.control, agent=agent,
                                      store=self.app.store, child_setup=CHILD_SETUP,
                                      on_ready=lambda t: self.app.call_from_thread(self._trainer_ready, t),
-                                     on_agent=lambda: self.post_message(AgentArrived(None)))
+                                     on_agent=lambda: self.post_message(AgentArrived(None)),
+                                     continue_run=resume[0] if resume else None,
+                                     header=resume[1] if resume else None)
             self.trainer = trainer
             trainer.run()  # never raises for training errors: Finished(status="failed") instead
         except Exception as exc:  # the process could not be started: shown, never fatal

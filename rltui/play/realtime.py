@@ -144,6 +144,7 @@ class GameLoop:
         self._running.set()
         self._thread: threading.Thread | None = None
         self.error: str | None = None
+        self.on_window_key: Callable[[str], None] | None = None  # keys the window sends the face (esc)
 
     # ---- from the face (any thread) ----------------------------------------------------------------
     def start(self) -> None:
@@ -205,6 +206,10 @@ class GameLoop:
                         self._reset = True
                 elif event.kind == "down" and event.key == "r":
                     self._reset = True
+                elif event.kind == "down" and event.key == "p":
+                    self.toggle_pause()
+                elif event.kind == "down" and event.key == "escape" and self.on_window_key is not None:
+                    self.on_window_key("escape")  # the face decides (Play goes back, as esc does there)
                 elif event.kind == "up":
                     self._held.pop(event.key, None)
 

@@ -44,7 +44,22 @@ class ViewerEvent:
     key: str = ""
 
 
+def _silence_output() -> None:
+    """Point the window process's stdout and stderr at /dev/null: whatever it or its C libraries print
+    (Xlib's "XIO: fatal IO error" when the window is killed) would land on top of the app's screen,
+    which shares the terminal. What the app must know arrives as events instead."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    except OSError:
+        pass
+
+
 def _window_main(frames: mp.Queue, events: mp.Queue, title: str) -> None:  # runs in the child process
+    _silence_output()
     try:
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         import pygame
@@ -98,6 +113,11 @@ class Viewer:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.is_alive() and not self.closed
+
+    @property
+    def lost(self) -> bool:
+        """The window went away without being closed from here (killed, its display gone, an error)."""
+        return self._proc is not None and (not self._proc.is_alive() or self.closed)
 
     def start(self) -> bool:
         """Start the window process; False (with :attr:`error` set) when there is no display."""

@@ -98,6 +98,8 @@ class PlayScreen(Screen):
                     self._bindings.bind(",".join(keys), f"act({binding.action})", binding.label, show=False)
         else:
             self._bindings.bind("plus,equals_sign", "speed(2)", "Faster", key_display="+")
+        if self.entry.kind == "pixels":
+            self._bindings.bind("o", "window", "Window")
             self._bindings.bind("minus", "speed(0.5)", "Slower", key_display="-")
 
     # ---- layout -----------------------------------------------------------------------------------
@@ -135,21 +137,53 @@ class PlayScreen(Screen):
         if self._session_arg is not None:
             self.session.on_episode_end = on_end
         if self.entry.kind == "pixels":
-            self.viewer = Viewer(f"rltui · {self.entry.title}")
-            if not self.viewer.start():
-                self.notice = f"{self.viewer.error}; the preview here still works"
-                self.viewer = None
-            else:
-                self.notice = "pygame window: keys there are held as long as you hold them"
+            self._open_window()
         if self.realtime:
             post = Throttle(30, lambda f: self.post_message(LoopUpdate(f)))
             self.loop = GameLoop(self.session, self.fps, on_step=lambda f: post(f, force=f.done),
                                  policy=self.policy, viewer=self.viewer, max_episodes=self.max_episodes,
                                  on_episode_start=self._on_episode_start)
+            self.loop.on_window_key = self._window_key
             self.loop.start()
         else:
             self.session.reset()
             self._draw(frame_of(self.session))
+
+    # ---- the pygame window ------------------------------------------------------------------------
+    def _open_window(self) -> bool:
+        self.viewer = Viewer(f"rltui · {self.entry.title}")
+        if not self.viewer.start():
+            self.notice = f"{self.viewer.error}; the preview here still works"
+            self.viewer = None
+            return False
+        self.notice = "pygame window: keys there are held as long as you hold them; p, r, esc work there too"
+        if self.loop is not None:
+            self.loop.viewer = self.viewer
+        return True
+
+    def _check_window(self) -> None:
+        """A window that went away (closed, killed, its display gone) is said, not left as a promise."""
+        if self.viewer is not None and self.viewer.lost:
+            why = f" ({self.viewer.error})" if self.viewer.error else ""
+            if self.loop is not None:
+                self.loop.viewer = None
+            self.viewer.close()
+            self.viewer = None
+            self.notice = f"the pygame window is gone{why}; o opens it again, the preview here goes on"
+            self._refresh_hud()
+
+    def _window_key(self, key: str) -> None:  # from the game loop's thread
+        if key == "escape":
+            self.app.call_from_thread(self.action_back)
+
+    def action_window(self) -> None:
+        if self.entry.kind != "pixels":
+            self.notice = "o: only pixel games have a window"
+        elif self.viewer is not None and self.viewer.running:
+            self.notice = "the pygame window is open (o reopens it only once it is gone)"
+        else:
+            self._open_window()
+        self._refresh_hud()
 
     def on_unmount(self) -> None:
         self.shutdown()
@@ -186,6 +220,7 @@ class PlayScreen(Screen):
             self.returns.append(frame.ret)
         if self.loop is not None and self.loop.error:
             self.error = self.loop.error
+        self._check_window()
         self._draw(frame)
 
     def _refresh_hud(self) -> None:
@@ -339,6 +374,8 @@ class PlayScreen(Screen):
 
 _HELP = """\
 - **r** start a new episode · **p** pause (real-time games) · **t** train an agent on this env
+- **o** open the pygame window again (pixel games) once it is gone; in the window, **p**, **r** and **esc**
+  work as they do here
 - **g** save the last episode as a GIF (in the data dir's videos folder)
 - **esc** back · **?** this help · **ctrl+q** quit
 

@@ -109,8 +109,11 @@ def observation_kind(space: gym.Space, name: str) -> str:
 
 def check_actions(space: gym.Space, name: str) -> int:
     """The number of actions; anything but ``Discrete`` is a one-line refusal saying what to use instead."""
-    if isinstance(space, gym.spaces.Discrete):
+    if isinstance(space, gym.spaces.Discrete) and int(space.start) == 0:
         return int(space.n)
+    if isinstance(space, gym.spaces.Discrete):
+        raise RltuiError(f"{name}'s actions start at {int(space.start)}: rltui's agents number actions from 0; "
+                         "wrap the env in your module (module:EnvId) so they do")
     if isinstance(space, gym.spaces.Box):
         raise RltuiError(
             f"{name} has continuous actions ({_short(space)}): rltui's agents choose among discrete actions "

@@ -1,10 +1,9 @@
 """Small torch helpers shared by the deep agents: CPU threads, seeding, schedules, target updates.
 
-CPU threads matter more than they look on small machines. On the 2-core machine rltui is developed on,
-a 256×256 MLP's gradient step (batch 64) took ≈ 0.5-0.9 ms with 1 thread and no faster with 2; with
-other work running (the app, env worker processes, anything else) 2 threads were 5-20× *slower*, for
-the MLP and the Nature CNN alike, because torch's threads spin waiting for a core (measured with
-benchmarks/bench_threads.py). So ``threads = 0`` (auto) means 1 thread for the small networks, and for
+CPU threads matter more than they look on small machines: a small MLP's update is no faster with 2
+threads than with 1, and with other work running (the app, env workers) extra threads are several
+times *slower*, because torch's threads spin waiting for a core (benchmarks/bench_threads.py; figures
+in benchmarks/README.md). So ``threads = 0`` (auto) means 1 thread for the small networks, and for
 the Nature CNN the cores left after two (one for the app or the trainer, one for an env worker), at
 least 1 and at most 4.
 """
@@ -20,7 +19,7 @@ from rltui.agents.networks import EncoderKind
 
 
 def auto_threads(kind: EncoderKind) -> int:
-    """Torch CPU threads for a network of ``kind`` (see the module docstring for the measurements)."""
+    """Torch CPU threads for a network of ``kind`` (see the module docstring for why)."""
     if kind == "nature_cnn":
         return max(1, min(4, (os.cpu_count() or 1) - 2))
     return 1

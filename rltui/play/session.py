@@ -148,10 +148,6 @@ class HumanSession:
         """Allowed actions in the current state, where the env says (ThreeStateMDP), else None."""
         return self.info.get("action_mask") if isinstance(self.info, dict) else None
 
-    def frame(self):
-        """The current rgb frame (only for sessions built with ``render=True``)."""
-        return self.env.render()
-
     def close(self) -> None:
         self.env.close()
 

@@ -8,6 +8,7 @@ opened over it (and a watch over the Train screen, so training goes on while you
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from rltui.play.session import EpisodeRecord
 from rltui.tui import textual_fixes
 from rltui.tui.key_order import KeyOrder
 from rltui.tui.prefs import Prefs
+
+log = logging.getLogger(__name__)
 
 CSS_FILE = Path(__file__).with_name("app.tcss")
 
@@ -46,7 +49,7 @@ def _load_agent_modules() -> None:
         try:
             hparams_schema(algo)
         except Exception:  # noqa: BLE001 - the form reports a broken algorithm when it is picked
-            pass
+            log.warning("warming up %s's hyperparameter schema failed", algo, exc_info=True)
     # The first deep agent built in a process pulls in ~800 more torch modules (1.4 s): build a tiny
     # one now, so that watching a run or its final agent never waits for that. (Tabular algorithms
     # refuse a Box space; that is fine here.)
@@ -54,8 +57,8 @@ def _load_agent_modules() -> None:
     for algo in ALGORITHMS:
         try:
             make_agent(algo, space, gym.spaces.Discrete(2), {"buffer_size": 1000}, device="cpu")
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception:  # noqa: BLE001 - tabular algorithms refuse the Box space; others show it when used
+            log.debug("warming up a %s agent failed", algo, exc_info=True)
     # Everything loaded so far (Textual, numpy, gymnasium, torch: ~10^6 objects) lives as long as the
     # app. Moved out of the collector's sight, it no longer makes each full collection take 40-170 ms,
     # pauses that landed on key presses while a run streamed its episodes in.

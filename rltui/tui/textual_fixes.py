@@ -1,24 +1,37 @@
-"""A work-around for a Textual memory leak that slowed the app's key presses while a run streams in.
+"""Work-arounds that reach into Textual's internals, all here, each gated to the Textual releases they
+were checked against (:data:`TEXTUAL_CHECKED`, pyproject's bound); on any other release they do nothing.
 
-``StylesCache.get_inner_outer`` in Textual 8.2 is an ``lru_cache`` on what was meant to be a
-classmethod but is an instance method (textual#6665, open). The cache key therefore holds the
-``StylesCache`` itself, and through it every strip that widget last rendered. Each widget ever drawn
-(each help screen, each footer rebuilt after the bindings change) stays alive until 1,024 newer ones
-push it out: ~10^5 objects that every full garbage collection walks, which took 30–70 ms at a time,
-pauses that landed on key presses.
-
-:func:`install` keeps Textual's own function and its cache, keyed by the two colours only, as intended.
-It does nothing once Textual has fixed the method (when it no longer is an ``lru_cache`` on an
-instance method).
+1. :func:`install`: ``StylesCache.get_inner_outer`` in Textual 8.2 is an ``lru_cache`` on what was meant
+   to be a classmethod but is an instance method (textual#6665, open). Its key holds the ``StylesCache``
+   and through it every strip that widget last rendered, so each widget ever drawn stayed alive until
+   1,024 newer ones pushed it out, and full garbage collections that walked them paused key presses.
+   The patch keeps Textual's function and cache, keyed by the two colours only, as intended; it does
+   nothing once the method is no longer an ``lru_cache`` on an instance method.
+2. :func:`prune_watchers`: each ``FooterKey`` leaves an entry in the footer's private watcher table that
+   Textual prunes only when ``compact`` changes (textual#6666, open in 8.2), keeping discarded keys
+   alive; :class:`rltui.tui.widgets.footer.Footer` calls it after each recompose.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib.metadata import version
+
+#: Textual releases (from, before) whose internals these fixes were read against; pyproject's bound.
+TEXTUAL_CHECKED = ((8, 2), (8, 3))
+
+
+@cache
+def textual_checked() -> bool:
+    """True when the installed Textual is one the fixes were checked against."""
+    parts = version("textual").split(".")
+    return TEXTUAL_CHECKED[0] <= (int(parts[0]), int(parts[1])) < TEXTUAL_CHECKED[1]
 
 
 def install() -> bool:
     """Patch ``StylesCache.get_inner_outer`` once; True if it was patched."""
+    if not textual_checked():
+        return False
     from textual._styles_cache import StylesCache
 
     current = StylesCache.__dict__.get("get_inner_outer")
@@ -37,3 +50,14 @@ def install() -> bool:
     StylesCache.get_inner_outer = get_inner_outer
     current.cache_clear()  # drop whatever the buggy cache holds already
     return True
+
+
+def prune_watchers(widget) -> None:
+    """Keep only the watchers of ``widget`` whose node is still in the DOM (what Textual itself does only
+    when the watched value changes next). Reads Textual's private watcher table, hence the gate."""
+    if not textual_checked():
+        return
+    watchers: dict[str, list] = getattr(widget, "__watchers", {})
+    for entries in watchers.values():
+        entries[:] = [(node, callback) for node, callback in entries
+                      if node is widget or (node.is_attached and not getattr(node, "_closing", False))]

@@ -9,6 +9,8 @@ store (leaving early keeps the finished rounds).
 
 from __future__ import annotations
 
+import logging
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -29,6 +31,8 @@ from rltui.tui.screens.play import _num
 from rltui.tui.widgets.board import BoardView
 from rltui.tui.widgets.footer import Footer
 from rltui.tui.widgets.frame import FrameView
+
+log = logging.getLogger(__name__)
 
 _WHO = {"human": ("you", "#69db7c"), "agent": ("agent", "#ff6b6b"), "tie": ("tie", "#ffd43b")}
 
@@ -103,7 +107,7 @@ class CompareScreen(Screen):
                 if path:
                     return path
         except Exception:  # noqa: BLE001 - an unreadable store only means no suggestion
-            pass
+            log.warning("no checkpoint to suggest: the run store could not be read", exc_info=True)
         return ""
 
     def on_mount(self) -> None:

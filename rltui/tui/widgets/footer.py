@@ -12,7 +12,7 @@ and Textual only prunes that list when ``compact`` changes, which it never does 
 open in 8.2). So every recompose kept its discarded keys alive with their render caches, and every full
 garbage collection walked them: with the help opened and closed a few times a second, collections
 grew from 6 to 45 ms within seconds, pauses that landed on key presses. The entries of removed keys
-are dropped after each recompose.
+are dropped after each recompose (:func:`rltui.tui.textual_fixes.prune_watchers`, version-gated).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from collections.abc import Hashable
 
 from textual.app import ComposeResult
 from textual.widgets import Footer as TextualFooter
+
+from rltui.tui.textual_fixes import prune_watchers
 
 
 class Footer(TextualFooter):
@@ -45,18 +47,11 @@ class Footer(TextualFooter):
             self.compact = compact
 
     def compose(self) -> ComposeResult:
-        self._composed = self._shown() if self._bindings_ready else None
+        self._composed = self._shown() if getattr(self, "_bindings_ready", False) else None
         yield from super().compose()
 
     async def recompose(self) -> None:
         if self._composed is not None and self.is_attached and self._shown() == self._composed:
             return  # the same keys as now: nothing to rebuild
         await super().recompose()
-        self.prune_watchers()
-
-    def prune_watchers(self) -> None:
-        """Keep only watchers whose widget is still in the DOM (what Textual does on the next change)."""
-        watchers: dict[str, list] = getattr(self, "__watchers", {})
-        for entries in watchers.values():
-            entries[:] = [(node, callback) for node, callback in entries
-                          if node is self or (node.is_attached and not node._closing)]
+        prune_watchers(self)

@@ -18,8 +18,9 @@ from rltui.errors import RltuiError
 from rltui.training.checkpoints import load_checkpoint, read_header
 from rltui.training.config import TrainConfig
 from rltui.training.events import Checkpointed
+from rltui.training.jobs import Every
 from rltui.training.store import RunStore
-from rltui.training.trainer import Every, Trainer
+from rltui.training.trainer import Trainer
 
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
 

@@ -9,11 +9,11 @@ the raw env's random-policy speed:
   ``agent.observe`` and adds two numbers, nothing else;
 * the clock is read once per chunk, and the chunk size adapts so a chunk lasts ~20 ms of wall clock
   whatever the step rate (a pixel DQN step and a FrozenLake step differ by 1000×);
-* everything periodic is a small :class:`Job` the loop calls between chunks when its :class:`Every`
-  says it is due (as Stable-Baselines3's callbacks are objects its loop calls): progress (~10/s), Q
-  snapshots (≤ 4/s), episode flushes to the store (~1/s), greedy evaluations (every N steps, keeping
-  the best agent in ``…-best``) and checkpoints (every N seconds of training or N steps, and at each
-  evaluation: one file per run, rewritten in place). Control commands are polled there too.
+* everything periodic is a small job (:mod:`rltui.training.jobs`) the loop calls between chunks when
+  it is due, as Stable-Baselines3's callbacks are objects its loop calls: progress (~10/s), Q snapshots
+  (≤ 4/s), episode flushes to the store (~1/s), greedy evaluations (every N steps, keeping the best
+  agent in ``…-best``) and checkpoints (every N seconds of training or N steps, and at each evaluation:
+  one file per run, rewritten in place). Control commands are polled there too.
 
 Stopping: the callback returning :data:`~rltui.training.events.STOP`, ``control.stop()``, the budget,
 or KeyboardInterrupt when run on the main thread. Every way out saves a final checkpoint, except a
@@ -28,11 +28,9 @@ import collections
 import logging
 import math
 import os
-import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,176 +58,30 @@ from rltui.training.events import (
     Finished,
     KnobChanged,
     Progress,
-    QSnapshot,
     StepTaken,
     TrainerControl,
 )
+from rltui.training.jobs import (
+    Diverged,
+    Evaluate,
+    FlushEpisodes,
+    Heartbeat,
+    Job,
+    ReportProgress,
+    SaveCheckpoint,
+    SendQSnapshot,
+)
 from rltui.training.paths import checkpoints_dir, logs_dir
-from rltui.training.store import HEARTBEAT_EVERY_S, RunStore
+from rltui.training.store import RunStore
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVERY_S = 0.1
-SNAPSHOT_EVERY_S = 0.25
-FLUSH_EVERY_S = 1.0
 CHUNK_TARGET_S = 0.02
 MAX_CHUNK = 1 << 16
 
 
 class _Stop(Exception):
     """Internal: leave the loop now (callback said STOP or control.stop())."""
-
-
-class Diverged(Exception):
-    """Internal: the loss or the weights are no longer finite numbers."""
-
-    def __init__(self, steps: int, what: str) -> None:
-        super().__init__(f"diverged at step {steps:,} ({what} became NaN or inf)")
-
-
-@dataclass
-class Every:
-    """When a periodic job is next due: every ``seconds`` of training time and/or every ``steps`` env
-    steps (0: not by that measure; both 0: never)."""
-
-    seconds: float = 0.0
-    steps: int = 0
-    next_time: float = math.inf
-    next_step: int | None = None
-
-    def arm(self, t: float, step: int) -> None:
-        """Schedule the next time from now (``t`` training seconds, ``step`` steps done)."""
-        self.next_time = t + self.seconds if self.seconds > 0 else math.inf
-        self.next_step = (step // self.steps + 1) * self.steps if self.steps > 0 else None
-
-    def due(self, t: float, step: int) -> bool:
-        return t >= self.next_time or (self.next_step is not None and step >= self.next_step)
-
-    def steps_left(self, step: int) -> int | None:
-        """Steps until a step-scheduled job is due (the loop cuts its chunk there); None: not by steps."""
-        return None if self.next_step is None else self.next_step - step
-
-
-class Job:
-    """One piece of periodic work the loop runs between chunks when :attr:`every` says so."""
-
-    every: Every
-
-    def start(self, trainer: Trainer, t: float) -> None:
-        self.every.arm(t, trainer.steps)
-
-    def run(self, trainer: Trainer, t: float) -> None:
-        raise NotImplementedError
-
-
-class ReportProgress(Job):
-    """Progress events (and the divergence check on the agent's loss, which they read anyway)."""
-
-    def __init__(self) -> None:
-        self.every = Every(seconds=PROGRESS_EVERY_S)
-        self.last_t, self.last_steps = 0.0, 0
-
-    def start(self, trainer: Trainer, t: float) -> None:
-        super().start(trainer, t)
-        self.every.next_time = t  # the first report after the first chunk
-        self.last_t, self.last_steps = t, trainer.steps
-
-    def run(self, trainer: Trainer, t: float) -> None:
-        span = t - self.last_t
-        rate = (trainer.steps - self.last_steps) / span if span > 0 else 0.0
-        self.last_t, self.last_steps = t, trainer.steps
-        trainer._progress(t, rate, check=True)
-        self.every.arm(t, trainer.steps)
-
-
-class SendQSnapshot(Job):
-    """Copies of the Q-table for the faces' panels; switches itself off for agents without one."""
-
-    def __init__(self) -> None:
-        self.every = Every(seconds=SNAPSHOT_EVERY_S)
-
-    def start(self, trainer: Trainer, t: float) -> None:
-        super().start(trainer, t)
-        self.every.next_time = t
-
-    def run(self, trainer: Trainer, t: float) -> None:
-        q = trainer.agent.q_values()
-        if q is None:
-            self.every = Every()
-            return
-        if not _finite_array(q):
-            raise Diverged(trainer.steps, "the Q-table")
-        trainer._emit(QSnapshot(trainer.steps, q))
-        self.every.arm(t, trainer.steps)
-
-
-class FlushEpisodes(Job):
-    """Buffered episode rows to the store, in one transaction about once a second."""
-
-    def __init__(self) -> None:
-        self.every = Every(seconds=FLUSH_EVERY_S)
-
-    def run(self, trainer: Trainer, t: float) -> None:
-        trainer._flush()
-        self.every.arm(t, trainer.steps)
-
-
-class SaveCheckpoint(Job):
-    """The run's checkpoint, rewritten every N seconds of training or N steps (the final save is
-    :meth:`Trainer._finish`'s, so none is written when the budget is spent)."""
-
-    def __init__(self, seconds: float, steps: int) -> None:
-        self.every = Every(seconds=seconds, steps=steps)
-
-    @property
-    def active(self) -> bool:
-        return self.every.seconds > 0 or self.every.steps > 0
-
-    def run(self, trainer: Trainer, t: float) -> None:
-        if trainer._budget_left() > 0:
-            trainer.save_checkpoint()
-        self.every.arm(t, trainer.steps)
-
-
-class Evaluate(Job):
-    """Greedy evaluation every N steps; a new best is saved as ``…-best``, and (when periodic
-    checkpoints are on) the run's checkpoint is saved too, restarting the checkpoint clock."""
-
-    def __init__(self, steps: int, checkpoint: SaveCheckpoint) -> None:
-        self.every = Every(steps=steps)
-        self.checkpoint = checkpoint
-
-    def run(self, trainer: Trainer, t: float) -> None:
-        result = trainer.evaluate_now()
-        if trainer.best_mean is None or result.mean > trainer.best_mean:
-            trainer.best_mean = result.mean
-            trainer.save_checkpoint(best=True)
-        if self.checkpoint.active and trainer._budget_left() > 0:
-            trainer.save_checkpoint()
-            self.checkpoint.every.arm(t, trainer.steps)
-        self.every.arm(t, trainer.steps)
-
-
-class _Heartbeat:
-    """A thread that tells the store every few seconds that the run is alive, whatever the loop is
-    doing (a long evaluation, a pause): a run whose heartbeat stops reads as interrupted."""
-
-    def __init__(self, store: RunStore, run_id: int, owner: str) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, args=(store, run_id, owner), name="rltui-heartbeat",
-                                        daemon=True)
-        self._thread.start()
-
-    def _beat(self, store: RunStore, run_id: int, owner: str) -> None:
-        while not self._stop.wait(HEARTBEAT_EVERY_S):
-            try:
-                store.heartbeat(run_id, owner)
-            except Exception:  # noqa: BLE001 - a busy or full store: the next beat tries again
-                log.debug("heartbeat failed", exc_info=True)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 class Trainer:
@@ -316,7 +168,7 @@ class Trainer:
         self._eval_env: Any = None
         self._t0 = 0.0
         self._paused_s = 0.0
-        self._heartbeat: _Heartbeat | None = None
+        self._heartbeat: Heartbeat | None = None
         self._checkpoint_job = SaveCheckpoint(float(self.settings["checkpoint_every_s"]),
                                               int(self.settings["checkpoint_every"]))
         self.jobs: list[Job] = [Evaluate(int(self.settings["eval_every"]), self._checkpoint_job),
@@ -412,7 +264,7 @@ class Trainer:
                 self.run_id = self.store.create_run(cfg, self.device, self.hparams, owner=self.owner)
         except RltuiError as exc:
             return self._finish("failed", str(exc), save=False)
-        self._heartbeat = _Heartbeat(self.store, self.run_id, self.owner)
+        self._heartbeat = Heartbeat(self.store, self.run_id, self.owner)
         try:
             if self.demos:
                 from rltui.training.demos import learn_from_demos
@@ -779,12 +631,6 @@ class _EnvFactory:
 
     def __call__(self):
         return make_training_env(self.name, **self.options)
-
-
-def _finite_array(values: Any) -> bool:
-    import numpy as np
-
-    return bool(np.all(np.isfinite(values)))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -88,6 +88,11 @@ def test_cli_train_from_demos(capsys):
 
     assert main(["train", ENV, "--algo", "q", "--steps", "20", "--demos", "all", "--quiet",
                  "--set", "q_init=0", "--set", "epsilon_start=0", "--set", "epsilon_end=0"]) == 0
+    out = capsys.readouterr().out
+    assert "learned first from" in out and "1 of your episode(s)" in out  # the summary says so
+    run_id = max(run["id"] for run in store.list_runs(limit=5))
+    assert main(["runs", "show", str(run_id)]) == 0
+    assert "your kept play on" in capsys.readouterr().out  # and so does the run, later
     assert main(["train", ENV, "--algo", "q", "--steps", "20", "--demos", "9", "--quiet"]) == 2
     assert "no human episode(s) 9" in capsys.readouterr().err
 

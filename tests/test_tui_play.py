@@ -58,6 +58,8 @@ async def test_play_frozenlake_with_keys_moves_the_agent_and_the_hud():
         assert "best return 1" in text and "episodes    1" in text
         saved = app.store.human_episodes("FrozenLake4x4-NoSlip")
         assert len(saved) == 1
+        kept = f"kept as your episode #{saved[0]['id']}"  # the id --demos takes, said where it is made
+        assert kept in screen.notice and "rltui episodes FrozenLake4x4-NoSlip" in screen.notice
         # Any move after the end starts the next episode (seed + 1).
         await pilot.press("left")
         await pilot.pause()

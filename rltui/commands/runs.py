@@ -223,6 +223,10 @@ def _show(store, run_id: int) -> int:
     cfg = run["config"]
     if cfg.get("preset"):
         info.add_row("preset", _safe(cfg["preset"], 60))
+    if cfg.get("demos"):  # a run that started from a person's play says so
+        passes = cfg.get("demo_passes") or 1
+        info.add_row("demos", f"{_safe(cfg['demos'], 200)} (your kept play on {_safe(run['env'], 60)}, "
+                     f"{passes} pass{'es' if passes != 1 else ''}; list: rltui episodes {_safe(run['env'], 60)})")
     hparams = ", ".join(f"{k}={v}" for k, v in sorted(run["hparams"].items(), key=lambda kv: str(kv[0])))
     info.add_row("hyperparameters", _safe(hparams, 2_000))
     summary = store.episode_summary(run_id)

@@ -346,6 +346,12 @@ def _summary(trainer, finished, latest: _Latest, store) -> None:
     status = finished.status if finished is not None else "unknown"
     colour = {"finished": "green", "stopped": "yellow", "failed": "red"}.get(status, "white")
     table.add_row("status", f"[{colour}]{status}[/]")
+    demos = getattr(getattr(trainer, "trainer", trainer), "demos", None)  # the Trainer behind a handle
+    if demos:
+        table.add_row("learned first from", f"{len(demos)} of your episode(s), {sum(map(len, demos)):,} steps "
+                      f"(--demos {trainer.config.demos})")
+    elif trainer.config.demos:
+        table.add_row("learned first from", f"your kept play (--demos {trainer.config.demos})")
     if finished is not None and finished.error:
         table.add_row("error", finished.error)
     if finished is not None:

@@ -91,6 +91,7 @@ class PlayScreen(Screen):
         self.error = ""
         self.last: LoopFrame | None = None
         self.returns: list[float] = []
+        self.kept_ids: list[int] = []  # this visit's episodes, as kept in the run store
         if not self.watching:
             for binding in self.entry.keys:
                 keys = [k for k in binding.keys if self.keymap.actions.get(k) == binding.action]
@@ -286,9 +287,16 @@ class PlayScreen(Screen):
 
     def _store(self, record: EpisodeRecord) -> None:
         try:
-            self.app.store_human_episode(record)
+            episode_id = self.app.store_human_episode(record)
         except Exception as exc:  # noqa: BLE001 - losing the record must not stop the game
             self.notice = f"could not save the episode: {exc}"
+            return
+        # the id is what --demos takes: say it where it is made, and where the list is
+        self.kept_ids.append(int(episode_id))
+        ids = ", ".join(f"#{i}" for i in self.kept_ids[-3:])
+        self.notice = (f"kept as your episode {ids} (all: rltui episodes {self.entry.name}; "
+                       f"train from them: --demos {','.join(map(str, self.kept_ids))} or --demos all)")
+        self._refresh_hud()
 
     # ---- actions ----------------------------------------------------------------------------------
     def action_act(self, action: int) -> None:

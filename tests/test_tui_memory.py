@@ -86,3 +86,32 @@ async def test_the_footer_is_rebuilt_when_its_keys_change_and_only_then():
         assert [k.description for k in app.keys()] == ["Alpha", "Beta", "Modal"]
         footer = app.query_one(Footer)  # the keys of the two rebuilds before are not kept alive
         assert len(getattr(footer, "__watchers")["compact"]) == len(footer.children) == 3
+
+
+@sync
+async def test_a_screen_left_before_its_header_title_is_set_does_not_end_the_app():
+    """textual_fixes: Header's title watcher tolerates its screen going away (it raised NoMatches)."""
+    from textual.screen import Screen
+    from textual.widgets import Header
+
+    class Brief(Screen):
+        def compose(self):
+            yield Header()
+
+    app = RltuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for _ in range(5):
+            screen = Brief()
+            app.push_screen(screen)
+            header = None
+            for _ in range(100):
+                await pilot.pause(0)
+                if screen.is_mounted:
+                    header = screen.query_one(Header)
+                    break
+            app.pop_screen()
+            header.remove_children()  # what a closing screen leaves the title watcher to find
+            app.title = app.title + "."  # fires the watcher now
+            await pilot.pause()
+        assert app.is_running

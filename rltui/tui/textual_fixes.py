@@ -10,6 +10,10 @@ were checked against (:data:`TEXTUAL_CHECKED`, pyproject's bound); on any other 
 2. :func:`prune_watchers`: each ``FooterKey`` leaves an entry in the footer's private watcher table that
    Textual prunes only when ``compact`` changes (textual#6666, open in 8.2), keeping discarded keys
    alive; :class:`rltui.tui.widgets.footer.Footer` calls it after each recompose.
+3. :func:`install` also lets ``Header`` titles outlive their screen: the title watcher Textual 8.2's
+   ``Header`` sets up on mount catches ``NoScreen`` but not ``NoMatches``, so a screen removed before
+   its header's first title update (opened and left at once, or the app closing right after opening
+   one) raised from a background task and ended the app.
 """
 
 from __future__ import annotations
@@ -29,9 +33,10 @@ def textual_checked() -> bool:
 
 
 def install() -> bool:
-    """Patch ``StylesCache.get_inner_outer`` once; True if it was patched."""
+    """Patch ``StylesCache.get_inner_outer`` (and ``Header``'s title watcher) once; True if patched."""
     if not textual_checked():
         return False
+    _patch_header_titles()
     from textual._styles_cache import StylesCache
 
     current = StylesCache.__dict__.get("get_inner_outer")
@@ -50,6 +55,31 @@ def install() -> bool:
     StylesCache.get_inner_outer = get_inner_outer
     current.cache_clear()  # drop whatever the buggy cache holds already
     return True
+
+
+def _patch_header_titles() -> None:
+    """``Header._on_mount`` as Textual 8.2 writes it, with ``NoMatches`` caught beside ``NoScreen``."""
+    from textual.css.query import NoMatches
+    from textual.dom import NoScreen
+    from textual.widgets._header import Header, HeaderTitle
+
+    if getattr(Header._on_mount, "_rltui_patched", False):
+        return
+
+    def _on_mount(self, _event) -> None:
+        async def set_title() -> None:
+            try:
+                self.query_one(HeaderTitle).update(self.format_title())
+            except (NoScreen, NoMatches):  # the screen went away before its title was set
+                pass
+
+        self.watch(self.app, "title", set_title)
+        self.watch(self.app, "sub_title", set_title)
+        self.watch(self.screen, "title", set_title)
+        self.watch(self.screen, "sub_title", set_title)
+
+    _on_mount._rltui_patched = True
+    Header._on_mount = _on_mount
 
 
 def prune_watchers(widget) -> None:

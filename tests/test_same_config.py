@@ -32,7 +32,7 @@ class _Captured(BaseException):
     pass
 
 
-def cli_config(monkeypatch, tmp_path, env, algo, seed):
+def cli_config(monkeypatch, tmp_path, env, algo, seed, *more):
     seen = []
 
     def start_training(worker, config, **kwargs):
@@ -41,7 +41,7 @@ def cli_config(monkeypatch, tmp_path, env, algo, seed):
 
     monkeypatch.setattr("rltui.training.handle.start_training", start_training)
     with pytest.raises(_Captured):
-        main(["--data-dir", str(tmp_path), "train", env, "--algo", algo, "--seed", str(seed), "--quiet"])
+        main(["--data-dir", str(tmp_path), "train", env, "--algo", algo, "--seed", str(seed), "--quiet", *more])
     return seen[0]
 
 
@@ -92,3 +92,35 @@ def test_an_old_hyperparameter_name_still_reads():
     from rltui.agents.dqn import DQNConfig
 
     assert validate_hparams(DQNConfig, {"target_update_interval": 77}, where="dqn").target_update_grad_steps == 77
+
+
+def test_a_run_the_cli_way_learns_exactly_what_the_benchmark_way_learns(tmp_path, monkeypatch):
+    """A figure in benchmarks/README.md is what `rltui train` gives for the same seed: periodic evaluations,
+    the run store and the worker thread take nothing from the agent's random streams or arithmetic."""
+    import threading
+
+    import torch
+
+    from rltui.training.store import RunStore
+    from rltui.training.trainer import Trainer
+
+    config = cli_config(monkeypatch, tmp_path, "CartPole", "dqn", 3, "--steps", "1600", "--eval-every", "400",
+                        "--eval-episodes", "2")
+    monkeypatch.undo()
+    from rltui.training.handle import start_training
+
+    bench = Trainer(bench_config("CartPole", "dqn", 3, 1600, data_dir=str(tmp_path / "bench")))
+    assert bench.run().status == "finished"
+    evaluations = []
+    store = RunStore.open(str(tmp_path))
+    try:
+        handle = start_training("thread", config, callback=evaluations.append, store=store)
+        worker = threading.Thread(target=handle.run)
+        worker.start()
+        worker.join()
+    finally:
+        store.close()
+    assert sum(type(e).__name__ == "Evaluation" for e in evaluations) >= 3
+    assert bench.agent.updates == handle.agent.updates > 100
+    for a, b in zip(bench.agent.q.parameters(), handle.agent.q.parameters()):
+        assert torch.equal(a, b)

@@ -82,8 +82,18 @@ async def test_tabular_training_fills_the_chart_and_the_q_board_and_is_stored():
         assert run["status"] == "finished" and run["steps"] == 4000 and run["algo"] == "q"
         checkpoint = app.store.latest_checkpoint(screen.run_id)
         assert checkpoint
-        shown = [n.message for n in app._notifications]  # the final save, announced once (not twice)
-        assert sum(str(checkpoint) in m for m in shown) == 1, shown
+        shown = [n.message for n in app._notifications]  # end-of-run news covers nothing: it is in the panel
+        assert not any(str(checkpoint) in m for m in shown), shown
+        assert f"saved {os.path.basename(checkpoint)}" in widget_text(screen.query_one("#stats"))
+        # the run in time: [ steps back through the kept Q snapshots, the chart cut at that moment
+        assert len(screen.history) > 2 and screen.history[-1][0] == 4000
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        steps, q, episodes = screen.history[screen.scrub]
+        assert screen.scrub == len(screen.history) - 3 and steps < 4000
+        assert screen.query_one("#chart").returns == screen.returns[:episodes]
+        assert f"Q @" in widget_text(screen.query_one("#qcaption"))
+        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
+        assert screen.scrub is None and screen.query_one("#chart").returns == screen.returns
 
 
 @sync

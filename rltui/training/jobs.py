@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 0.1
 SNAPSHOT_EVERY_S = 0.25
+SNAPSHOT_STEPS_MAX_SIZE = 100_000  # Q-tables up to this size are also sent every 1% of the run
 FLUSH_EVERY_S = 1.0
 
 
@@ -97,6 +98,9 @@ class SendQSnapshot(Job):
         self.every = Every(seconds=SNAPSHOT_EVERY_S)
 
     def start(self, trainer: Trainer, t: float) -> None:
+        # Also every 1% of the run's steps: a small tabular run ends within a second, and the faces keep
+        # these snapshots so the finished run can be stepped through in time (the Train screen's [ ]).
+        self.every = Every(seconds=SNAPSHOT_EVERY_S, steps=max(1, int(trainer.config.steps) // 100))
         super().start(trainer, t)
         self.every.next_time = t
 
@@ -105,6 +109,8 @@ class SendQSnapshot(Job):
         if q is None:
             self.every = Every()
             return
+        if q.size > SNAPSHOT_STEPS_MAX_SIZE and self.every.steps:
+            self.every = Every(seconds=SNAPSHOT_EVERY_S)  # big tables: by time only
         if not _finite_array(q):
             raise Diverged(trainer.steps, "the Q-table")
         trainer._emit(QSnapshot(trainer.steps, q))

@@ -25,12 +25,19 @@ from textual.message import Message
 GRACE_S = 0.3
 
 
+#: Rounds a marker makes at most: a key's handling can post messages (Input.Submitted after enter)
+#: that land behind the first marker, so it goes round again while its target's queue is not empty.
+MAX_ROUNDS = 8
+
+
 class KeyDone(Message):
     """Posted behind a key to its target; reaching the app means the key has been handled."""
 
-    def __init__(self, serial: int) -> None:
+    def __init__(self, serial: int, target=None, rounds: int = 1) -> None:
         super().__init__()
         self.serial = serial
+        self.target = target
+        self.rounds = rounds
 
 
 class KeyOrder:
@@ -57,13 +64,20 @@ class KeyOrder:
         self._key_in_flight = serial
         await super().on_event(event)  # type: ignore[misc]  # routes it (or runs a priority binding)
         target = self.focused or self.screen  # type: ignore[attr-defined]
-        if target is None or not target.post_message(KeyDone(serial)):
+        if target is None or not target.post_message(KeyDone(serial, target)):
             await self._release(serial)
             return
         self.set_timer(GRACE_S, lambda: self.call_later(self._release, serial))  # type: ignore[attr-defined]
 
     async def on_key_done(self, message: KeyDone) -> None:
         message.stop()
+        target = message.target
+        if (target is not None and message.serial == self._key_in_flight and message.rounds < MAX_ROUNDS
+                and (message.rounds < 2 or _busy(target))):
+            # what the key's handling posted (Input.Submitted, a focus change) may sit behind the marker:
+            # send it round again behind those messages before the next key goes out
+            if target.post_message(KeyDone(message.serial, target, message.rounds + 1)):
+                return
         await self._release(message.serial)
 
     async def _release(self, serial: int) -> None:
@@ -72,3 +86,14 @@ class KeyOrder:
         self._key_in_flight = None
         if self._keys_waiting:
             await self._send_key(self._keys_waiting.popleft())
+
+
+def _busy(widget) -> bool:
+    """Whether ``widget`` or one of its ancestors has messages waiting."""
+    node = widget
+    while node is not None:
+        queue = getattr(node, "_message_queue", None)
+        if queue is not None and queue.qsize() > 0:
+            return True
+        node = getattr(node, "_parent", None)
+    return False

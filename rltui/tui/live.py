@@ -56,6 +56,10 @@ class LiveView:
     finished: Finished | None
 
 
+HISTORY_KEPT = 200
+HISTORY_MAX_SIZE = 100_000
+
+
 @dataclass
 class LiveRun:
     """Thread-safe store of a running training's figures (written by the Trainer's thread)."""
@@ -69,6 +73,8 @@ class LiveRun:
     evaluation: Evaluation | None = None
     checkpoint: str | None = None
     finished: Finished | None = None
+    #: (steps, Q, episodes so far) for every Q snapshot, thinned evenly beyond HISTORY_KEPT
+    history: list = field(default_factory=list)
     _seen: int = 0
 
     def callback(self, event: Event) -> None:
@@ -84,6 +90,10 @@ class LiveRun:
         elif isinstance(event, QSnapshot):
             with self.lock:
                 self.q, self.q_steps = event.q, event.steps
+                if event.q.size <= HISTORY_MAX_SIZE:  # kept for stepping through the run afterwards
+                    self.history.append((int(event.steps), event.q, len(self.returns)))
+                    if len(self.history) > HISTORY_KEPT:
+                        self.history = self.history[::2]
         elif isinstance(event, Evaluation):
             with self.lock:
                 self.evaluation = event

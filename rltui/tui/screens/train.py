@@ -90,6 +90,8 @@ class TrainScreen(Screen):
         Binding("w", "watch", "Watch"),
         Binding("v", "slow", "Slow"),
         Binding("k", "knobs", "Knobs"),
+        Binding("left_square_bracket", "scrub(-1)", "Earlier", key_display="["),
+        Binding("right_square_bracket", "scrub(1)", "Later", key_display="]"),
         Binding("m", "sweep", "Many seeds", show=False),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
@@ -130,6 +132,9 @@ class TrainScreen(Screen):
         self._caption_text: str | None = None
         self._last_pull = 0.0
         self._pull_pending = False
+        self.history: list[tuple[int, np.ndarray, int]] = []  # (steps, Q, episodes so far) during the run
+        self.scrub: int | None = None  # the snapshot shown after a run ([ and ]), None: the final table
+        self.end_text = ""  # end-of-run news, shown in the stats panel
         self._values_asked = 0.0  # when the value map (GridWorld + DQN) last asked for the agent
         self._values_pending = False
         self.values_steps: int | None = None
@@ -178,6 +183,8 @@ class TrainScreen(Screen):
             return self.running
         if action == "knobs":
             return self.running and self.algo in ("q", "sarsa")
+        if action == "scrub":
+            return not self.running and len(self.history) > 1
         return True
 
     # ---- starting and the worker ------------------------------------------------------------------
@@ -205,6 +212,7 @@ class TrainScreen(Screen):
         self.running, self.finished, self.failed, self.run_id = True, None, "", None
         self.slow = False
         self.returns, self.q, self.q_star, self.gap_text, self.eval_text = [], None, None, "", ""
+        self.history, self.scrub, self.end_text = [], None, ""
         self.values_steps = None
         self.query_one("#chart", RewardChart).set_returns([])
         self._show_error("")
@@ -313,8 +321,41 @@ class TrainScreen(Screen):
             self.query_one("#chart", RewardChart).set_returns(self.returns)
         if view.q is not None and view.q is not self.q:
             self.q = view.q
-            self._paint_q()
+            if self.scrub is None:
+                self._paint_q()
         self._paint_stats()
+
+    # ---- the run in time: Q snapshots kept during a run, scrubbed after it ---------------------------
+    def _keep_snapshot(self, steps: int, q: np.ndarray) -> None:
+        """The run's snapshots (kept by LiveRun as they arrived) plus the final table."""
+        if self.board_env is None:
+            return
+        with self.live.lock if self.live is not None else threading.Lock():
+            kept = list(self.live.history) if self.live is not None else []
+        if not kept or kept[-1][0] != steps:
+            kept.append((int(steps), np.array(q, copy=True), len(self.returns)))
+        self.history = kept
+
+    def action_scrub(self, delta: int) -> None:
+        """[ and ]: step through the run's Q snapshots, the chart cut at the same moment; past the end
+        is the final table again."""
+        if self.running or len(self.history) < 2:
+            self.notify("[ and ] step through a finished run's Q-table in time" if self.running or not self.history
+                        else "this run kept no snapshots to step through", timeout=3)
+            return
+        last = len(self.history) - 1
+        at = (last if self.scrub is None else self.scrub) + delta
+        self.scrub = None if at > last else max(0, at)
+        chart = self.query_one("#chart", RewardChart)
+        if self.scrub is None:
+            chart.set_returns(self.returns)
+            self._paint_q()
+            return
+        steps, q, episodes = self.history[self.scrub]
+        chart.set_returns(self.returns[:episodes])
+        self.query_one("#qboard", BoardView).overlay = q_overlay(self.board_env, q)
+        self._caption(Text(f"Q @{_k(steps)} ({self.scrub + 1}/{len(self.history)}), the chart up to then · "
+                           "[ earlier, ] later (past the end: final)", style="dim"))
 
     def _finished(self, event: Finished) -> None:
         self.running = False
@@ -325,6 +366,7 @@ class TrainScreen(Screen):
         q = agent.q_values() if agent is not None else None  # the thread is done: the final table
         if q is not None:
             self.q, self.final_q_steps = q, event.steps
+            self._keep_snapshot(event.steps, q)
             self._paint_q()
         self.query_one(TrainForm).freeze(False)
         if event.status == "failed":
@@ -332,11 +374,14 @@ class TrainScreen(Screen):
             self._show_error(f"training failed: {self.failed}\nthe run is marked failed in the store; "
                              "change the settings and press s to try again")
         else:
-            # the final save was just announced on its own: the path once is enough
-            where = f" → {event.checkpoint}" if event.checkpoint and event.checkpoint != self._announced else ""
-            if event.best_checkpoint:
-                where += f" (best evaluation: {event.best_checkpoint})"
-            self.notify(f"training {event.status} after {event.steps:,} steps{where}", timeout=6)
+            # End-of-run news goes in the stats panel, which covers nothing (a toast sat on the board's
+            # caption for seconds); the full paths are in Runs and `rltui runs show`.
+            from pathlib import Path
+
+            saved = f"saved {Path(event.checkpoint).name}" if event.checkpoint else "no checkpoint saved"
+            best = " (+ best eval)" if event.best_checkpoint else ""
+            self.end_text = f"{saved}{best}"
+            self._paint_stats()
 
     def _show_error(self, message: str) -> None:
         panel = self.query_one("#train-error", Static)
@@ -412,7 +457,10 @@ class TrainScreen(Screen):
             if "return_100" in m:
                 parts.append(f"mean100 {_fig(m['return_100'])}")
             text.append("\n" + " · ".join(parts))
-            text.append("\n" + " · ".join([f"ε {_fig(m.get('epsilon'), 2)}", f"loss {_fig(m.get('loss'))}"]))
+            if self.finished is not None and self.end_text:  # end-of-run news, in place of the live figures
+                text.append("\n" + self.end_text)
+            else:
+                text.append("\n" + " · ".join([f"ε {_fig(m.get('epsilon'), 2)}", f"loss {_fig(m.get('loss'))}"]))
         if self.eval_text:
             text.append("\n" + self.eval_text)
         # #stats has a fixed height: no layout pass (a layout of this screen, form included, costs
@@ -641,6 +689,8 @@ Set up on the left, then **s** (or the Start button) runs the Trainer in the bac
 - **v** slow motion (20 steps a second: watch the Q-table fill in) · **v** again for full speed
 - **k** live knobs (Q-learning, SARSA): change α, γ or ε while it trains; each change is recorded
   in the run with the step it took effect.
+- after a run, **[** and **]** step back and forth through the Q-table as it was during the run, the
+  chart cut at the same moment (small tabular runs end in a second: this is how to watch them learn).
 - **w** watch: the current agent plays greedily (here, and in a pygame window for pixel games)
   while training goes on; **w** again stops watching.
 - **m** many seeds: the Sweep screen trains this env and algorithm on many seeds (or a grid, or a

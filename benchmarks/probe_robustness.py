@@ -557,6 +557,8 @@ def main() -> int:
     parser.add_argument("--only", choices=("cli", "hparams", "checkpoint", "store"), action="append")
     parser.add_argument("--big-episodes", type=int, default=3_000_000, help="episodes of the big run (0: skip)")
     parser.add_argument("--max-rss-mb", type=float, default=1024.0, help="flag cases above this peak RSS")
+    parser.add_argument("--match", action="append", metavar="TEXT",
+                        help="only cases whose name holds TEXT (repeatable): re-run what a fix touched")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every case")
     args = parser.parse_args()
 
@@ -579,6 +581,8 @@ def main() -> int:
             cases += store_cases(fx, root / "stores")
             if args.big_episodes:
                 cases += big_store_case(root / "stores", args.big_episodes)
+        if args.match:
+            cases = [c for c in cases if any(m in c.name for m in args.match)]
         print(f"{len(cases)} cases, fixtures built in {time.perf_counter() - t0:.0f} s; running {args.jobs} at a "
               "time", flush=True)
         with ThreadPoolExecutor(args.jobs) as pool:

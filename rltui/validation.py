@@ -185,6 +185,13 @@ HPARAM_LIMITS: dict[str, tuple[float, float, str]] = {
     "threads": (0, THREADS_MAX, "torch CPU threads"),
     "gradient_steps": (1, 10_000, "updates per training phase"),
     "adam_eps": (0, 1, "the term that keeps Adam's step finite"),
+    # Floats whose meaningful range is far inside what a float holds: past it a run is only broken.
+    "lr": (1e-12, 10, "a larger step only diverges"),
+    "lr_final": (0, 10, "a larger step only diverges"),
+    "alpha_power": (1e-6, 10, "alpha falls as visits ** -alpha_power"),
+    "q_init": (-1e12, 1e12, "a starting value in reward units"),
+    "tol": (1e-15, 1, "value iteration stops when no value changes by more"),
+    "demo_margin": (0, 1_000, "the margin a demonstrated action's value keeps over the others"),
 }
 HIDDEN_MAX_UNITS = 4_096  #: a 4096×4096 layer is 64 MB of float32, times four (weights, target, Adam)
 HIDDEN_MAX_LAYERS = 16

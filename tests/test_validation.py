@@ -37,6 +37,8 @@ def _one_line_error(capsys, argv: list[str], *needles: str) -> str:
     (["train", "FrozenLake4x4", "--env-opt", "map_name=3x3"], ("map_name", "3x3")),
     (["train", "FrozenLake4x4", "--env-opt", "is_slippery=inf"], ("is_slippery", "finite")),
     (["train", "CartPole", "--algo", "dqn", "--set", "lr=inf"], ("lr", "finite")),
+    (["train", "CartPole", "--algo", "dqn", "--set", "lr=1e20"], ("lr", "[1e-12, 10]")),
+    (["train", "FrozenLake4x4", "--set", "q_init=-1e20"], ("q_init", "reward units")),
     (["train", "CartPole", "--algo", "dqn", "--set", "adam_eps=0"], ("adam_eps", "(0, 1]")),
     (["train", "CartPole", "--algo", "dqn", "--set", "n_step=1000000"], ("n_step", "[1, 1000]")),
     (["train", "CartPole", "--algo", "dqn", "--set", "hidden=100000,100000"], ("hidden", "4096")),

@@ -99,7 +99,7 @@ def test_renderer_option_is_checked():
     assert type(person.unwrapped).__name__ == "CarRacing"
 
 
-def test_fast_trained_checkpoint_evaluates_on_gymnasiums_renderer(tmp_path, capsys):
+def test_fast_trained_checkpoint_evaluates_on_gymnasiums_renderer(tmp_path, capsys, monkeypatch):
     from rltui.training.checkpoints import load_checkpoint
 
     out = tmp_path / "car.pt"
@@ -109,6 +109,18 @@ def test_fast_trained_checkpoint_evaluates_on_gymnasiums_renderer(tmp_path, caps
                  "--env-opt", "max_episode_steps=80"]) == 0
     _, header = load_checkpoint(str(out))
     assert header["env_kwargs"] == {"renderer": "fast", "max_episode_steps": 80}
+    import rltui.training.evaluation as evaluation
+
+    built = []
+    real = evaluation.make_training_env
+
+    def spy(name, **options):
+        env = real(name, **options)
+        built.append(type(env.unwrapped).__name__)
+        return env
+
+    monkeypatch.setattr(evaluation, "make_training_env", spy)
     capsys.readouterr()
     assert main(["eval", str(out), "--episodes", "1", "--renderer", "gymnasium"]) == 0
     assert "return" in capsys.readouterr().out
+    assert built == ["CarRacing"]  # Gymnasium's own env and drawing, not FastCarRacing

@@ -112,13 +112,15 @@ class PickScreen(Screen):
 
     BINDINGS = [
         Binding("enter", "play", "Play", priority=False),
+        # help early: where the footer is too narrow for every key (60 columns), the cut ones are the
+        # last, and ? lists them all
+        Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("t", "train", "Train"),
         Binding("c", "compare", "Compare"),
         Binding("e", "explain", "Explain"),
         Binding("l", "lessons", "Learn"),
         Binding("r", "runs", "Runs"),
         Binding("slash", "filter", "Find", key_display="/"),
-        Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]
 

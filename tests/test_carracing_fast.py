@@ -99,6 +99,15 @@ def test_renderer_option_is_checked():
     assert type(person.unwrapped).__name__ == "CarRacing"
 
 
+def test_fast_env_pickles_with_its_observation():
+    import pickle
+
+    env = make_env("CarRacing", renderer="fast", pixels=84, grey=True).unwrapped
+    back = pickle.loads(pickle.dumps(env))
+    assert type(back).__name__ == "FastCarRacing" and back.observation_space.shape == (84, 84)
+    assert back.reset(seed=0)[0].shape == (84, 84)
+
+
 def test_fast_trained_checkpoint_evaluates_on_gymnasiums_renderer(tmp_path, capsys, monkeypatch):
     from rltui.training.checkpoints import load_checkpoint
 

@@ -324,6 +324,7 @@ class ObservationRenderer:
 def fast_carracing_class() -> type:
     """:class:`FastCarRacing`, defined on first use (subclassing Gymnasium's CarRacing loads pygame)."""
     from gymnasium.envs.box2d.car_racing import CarRacing
+    from gymnasium.utils import EzPickle
 
     class FastCarRacing(CarRacing):
         """Gymnasium's CarRacing whose observation is drawn by :class:`ObservationRenderer`.
@@ -339,6 +340,8 @@ def fast_carracing_class() -> type:
                      pixels: int = 96, grey: bool = False, supersample: int = 4) -> None:
             super().__init__(render_mode=render_mode, verbose=verbose, lap_complete_percent=lap_complete_percent,
                              domain_randomize=domain_randomize, continuous=continuous)
+            EzPickle.__init__(self, render_mode, verbose, lap_complete_percent, domain_randomize, continuous, pixels,
+                              grey, supersample)  # a pickled env comes back with its own observation
             self.observation_renderer = ObservationRenderer(pixels, grey=grey, supersample=supersample)
             shape = (pixels, pixels) if grey else (pixels, pixels, 3)
             self.observation_space = gym.spaces.Box(0, 255, shape=shape, dtype=np.uint8)
@@ -360,6 +363,7 @@ def fast_carracing_class() -> type:
             return super().reset(seed=seed, options=options)
 
     FastCarRacing.__module__ = __name__  # picklable by name, through this module's __getattr__
+    FastCarRacing.__qualname__ = "FastCarRacing"
     return FastCarRacing
 
 

@@ -104,8 +104,8 @@ def test_eval_play_and_compare_take_a_run_or_its_best(tmp_path, capsys):
     assert checkpoint_spec(str(out)) == str(out)
     for spec in ("run:1", "run:1:best"):
         assert main(["eval", spec, "--episodes", "3"]) == 0
-    assert "r-best.npz" in capsys.readouterr().out
+    assert "r-best.npz" in "".join(capsys.readouterr().out.split())  # the path folds under a long temp dir
     assert main(["eval", "run:9"]) == 2 and "no run 9" in capsys.readouterr().err
     assert main(["eval", "run:x"]) == 2 and "run:N or run:N:best" in capsys.readouterr().err
     assert main(["compare", "FrozenLake4x4", "--agent", "run:1:best", "--seeds", "0", "--no-save"]) == 0
-    assert "r-best.npz" in capsys.readouterr().out
+    assert "r-best.npz" in "".join(capsys.readouterr().out.split())  # the path folds under a long temp dir

@@ -98,7 +98,11 @@ def _compare(store, env: str, checkpoint: str, seeds_text: str, *, save: bool, a
             r.human_actions, r.human_episode_id = list(human["actions"]), int(human["id"])
         rounds.append(r)
 
-    table = Table(title=f"you vs {header['algo']} agent on {env} ({_safe(checkpoint)})")
+    # the checkpoint on a line of its own: a long path in the title was cut with an ellipsis
+    from rich.markup import escape
+
+    console.print(f"agent: {escape(validation.clean_text(checkpoint, 4096))}", overflow="fold")  # whole path
+    table = Table(title=f"you vs {header['algo']} agent on {env}")
     for col in ("seed", "you", "agent", "winner", "your steps", "agent steps"):
         table.add_column(col, justify="left" if col == "winner" else "right")
     colour = {"human": "green", "agent": "red", "tie": "yellow"}

@@ -310,12 +310,25 @@ def test_a_diverging_run_ends_failed_and_keeps_its_last_good_checkpoint(tmp_path
     assert run["status"] == "failed" and run["error"].startswith("diverged at step")
 
 
-def test_a_dqn_whose_weights_blow_up_ends_failed_with_the_last_good_checkpoint(tmp_path):
+def test_a_dqn_whose_weights_blow_up_ends_failed_with_the_last_good_checkpoint(tmp_path, monkeypatch):
+    import torch
+
+    from rltui.agents.dqn import DQNAgent
+
+    after_step = DQNAgent._after_step
+
+    def blow_up(self):  # hyperparameters can no longer ask for it (lr <= 10): make the weights overflow
+        after_step(self)
+        if self.updates >= 300:
+            with torch.no_grad():
+                next(self.q.parameters()).fill_(float("inf"))
+
+    monkeypatch.setattr(DQNAgent, "_after_step", blow_up)
     out = tmp_path / "d.pt"
     config = TrainConfig("CartPole", "dqn", 20_000, device="cpu", eval_every=0, checkpoint_every=100,
                          checkpoint_every_s=0, out=str(out),
                          hparams={"learning_starts": 200, "batch_size": 16, "buffer_size": 1000, "threads": 1,
-                                  "lr": 1e30, "max_grad_norm": 0})  # learning starts at 200, and blows up
+                                  "train_freq": 1})  # learning starts at 200 and blows up 300 updates later
     _, finished, _ = collect(config)
     assert finished.status == "failed" and finished.error.startswith("diverged at step ")
     assert "NaN or inf" in finished.error and finished.steps < 20_000

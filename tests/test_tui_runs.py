@@ -103,3 +103,40 @@ async def test_continue_on_a_run_that_ended_early_carries_that_run_on():
         (run,) = store.list_runs()  # the same run, carried on to its budget: no second run
         assert run["id"] == trainer.run_id and run["status"] == "finished" and run["steps"] == 4000
         assert [e["idx"] for e in store.episodes(run["id"])] == list(range(run["episodes"]))
+
+
+@sync
+async def test_your_play_lists_kept_episodes_and_trains_from_them():
+    from rltui.tui.screens.episodes import EpisodesScreen
+    from rltui.tui.screens.runs import RunsScreen
+    from rltui.tui.screens.train import TrainScreen
+
+    app = RltuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        path = [2, 2, 1, 1, 1, 2]  # FrozenLake 4x4 without slipping: right, right, down x3, right
+        first = app.store.add_human_episode("FrozenLake4x4-NoSlip", 0, path, [0.0] * 5 + [1.0])
+        second = app.store.add_human_episode("FrozenLake4x4-NoSlip", 1, [0, 1], [0.0, 0.0])
+        await pilot.pause()
+        app.push_screen(RunsScreen())
+        await pilot.pause()
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, EpisodesScreen)
+        assert [r["id"] for r in app.screen.rows] == [second, first]  # newest first
+        text = screen_text(app)
+        assert "2 episodes kept" in text and "FrozenLake4x4-NoSlip" in text
+        await pilot.press("t")
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, TrainScreen) and screen.demos == "all"
+        assert "from your play" in screen_text(app)
+        screen.query_one("#hp-steps").value = "300"
+        await pilot.pause()
+        await pilot.press("s")
+        for _ in range(600):
+            await pilot.pause(0.1)
+            if screen.finished is not None:
+                break
+        assert screen.finished is not None and screen.finished.status == "finished", screen.finished
+        run = app.store.get_run(screen.run_id)
+        assert run["config"]["demos"] == "all"

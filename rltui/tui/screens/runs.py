@@ -32,6 +32,7 @@ class RunsScreen(Screen):
         Binding("w", "watch", "Watch"),
         Binding("c", "continue_training", "Continue"),
         Binding("r", "reload", "Reload"),
+        Binding("p", "your_play", "Your play"),
         Binding("m", "sweep", "Many seeds", show=False),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "back", "Back"),
@@ -46,6 +47,7 @@ Every training run, newest first, from the run store (the CLI's `rltui runs` rea
 - **w** watch the run's last checkpoint play (greedy), in the terminal and, for pixel games, a pygame
   window. **c** continue training it on the Train screen (it keeps its hyperparameters).
 - **m** many seeds of the run's env and algorithm: the Sweep screen (Ray Tune).
+- **p** your play: every episode you finished, kept with its seed and moves; train an agent from it.
 - **r** reload · **esc** back · **?** this help · **ctrl+q** quit
 """
 
@@ -66,6 +68,11 @@ Every training run, newest first, from the run store (the CLI's `rltui runs` rea
             table.add_column(label, key=label, width=width)
         self.action_reload()
         self.set_focus(table)
+
+    def action_your_play(self) -> None:
+        from rltui.tui.screens.episodes import EpisodesScreen
+
+        self.app.push_screen(EpisodesScreen())
 
     def action_reload(self) -> None:
         table = self.query_one("#runs-table", DataTable)

@@ -98,9 +98,11 @@ class TrainScreen(Screen):
     ]
 
     def __init__(self, env: str, *, algo: str | None = None, agent: Agent | None = None,
-                 source: str = "", resume: tuple[int, dict[str, Any], dict[str, Any]] | None = None) -> None:
+                 source: str = "", resume: tuple[int, dict[str, Any], dict[str, Any]] | None = None,
+                 demos: str | None = None) -> None:
         super().__init__()
         self.entry = get_entry(env)
+        self.demos = demos  # "all" or episode ids: each run starts from the person's kept play
         self.loaded = agent
         self.source = source
         #: (run id, checkpoint header, the run's config): the first start carries that run on where its
@@ -159,6 +161,8 @@ class TrainScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"train · {self.entry.title}" + (f" · continuing {self.source}" if self.source else "")
+        if self.demos:
+            self.sub_title += " · from your play"
         if self.resume is not None:  # s carries this run on where its checkpoint left it
             self.sub_title = f"train · {self.entry.title} · run #{self.resume[0]} from step " \
                              f"{int(self.resume[1]['run_steps']):,}"
@@ -204,6 +208,8 @@ class TrainScreen(Screen):
             self.notify(f"fix the form first: {form.error}", severity="error", timeout=5)
             return
         config.data_dir = str(self.app.data_dir)
+        if self.demos and config.demos is None:
+            config.demos = self.demos
         self.app.prefs.set("algo", {**(self.app.prefs.get("algo") or {}), self.entry.name: config.algo})
         self.algo = config.algo
         self.control = TrainerControl()

@@ -1,7 +1,8 @@
 """Seeds as a Ray Tune sweep against the same runs one after another, and the 10-seed preset table.
 
     python benchmarks/bench_sweep.py ratio [--env CartPole --algo dqn --seeds 8 --steps N]
-    python benchmarks/bench_sweep.py table [--seeds 10]     # DQN on CartPole, DRQN on MaskedCartPole
+    python benchmarks/bench_sweep.py table [--seeds 10] [--first-seed 100] [--only dqn]
+        # DQN on CartPole, DRQN on MaskedCartPole
 
 ``ratio``: ``rltui train ENV --algo A --seed s`` for each seed, one after another, against one
 ``rltui sweep ENV --algo A --seeds 0-(N-1)`` on the same machine (the very commands a person types, run
@@ -68,9 +69,13 @@ def table(args: argparse.Namespace) -> None:
     from rltui.training.store import RunStore
 
     rows = []
+    first = args.first_seed
     for env, algo in PRESETS:
+        if args.only and algo != args.only:
+            continue
         with tempfile.TemporaryDirectory() as data_dir:
-            seconds = rltui(data_dir, "sweep", env, "--algo", algo, "--seeds", f"0-{args.seeds - 1}", "--quiet")
+            seconds = rltui(data_dir, "sweep", env, "--algo", algo, "--seeds", f"{first}-{first + args.seeds - 1}",
+                            "--quiet")
             with RunStore.open(data_dir) as store:
                 _, configs = summarize(store, 1)
             c = configs[0]
@@ -94,6 +99,9 @@ def main() -> None:
     p.add_argument("--algo", default="dqn")
     p.add_argument("--seeds", type=int, help="seeds (default: 8 for ratio, 10 for table)")
     p.add_argument("--steps", type=int, help="ratio: steps per run (default: the preset's)")
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="table: the first seed (seeds nobody tuned the presets on: 100 and up)")
+    p.add_argument("--only", choices=("dqn", "drqn"), help="table: one preset only")
     args = p.parse_args()
     args.seeds = args.seeds or (8 if args.part == "ratio" else 10)
     print(describe())

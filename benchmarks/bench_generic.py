@@ -29,15 +29,14 @@ EPISODES = 20
 
 
 def run_one(env: str, seed: int, steps: int | None, data_dir: str) -> dict:
-    from rltui.envs import get_entry
     from benchmarks._runs import bench_config
+    from rltui.envs import get_entry
     from rltui.training.evaluation import evaluate
     from rltui.training.events import Evaluation
     from rltui.training.trainer import Trainer
 
     entry = get_entry(env)
     config = bench_config(entry.name, "dqn", seed, steps, data_dir=data_dir, eval_every=None, device="auto")
-    budget = config.steps
     evals: list[float] = []
     trainer = Trainer(config, callback=lambda e: evals.append(e.mean) if isinstance(e, Evaluation) else None)
     t0 = time.perf_counter()

@@ -91,7 +91,7 @@ async def test_tabular_training_fills_the_chart_and_the_q_board_and_is_stored():
         steps, q, episodes = screen.history[screen.scrub]
         assert screen.scrub == len(screen.history) - 3 and steps < 4000
         assert screen.query_one("#chart").returns == screen.returns[:episodes]
-        assert f"Q @" in widget_text(screen.query_one("#qcaption"))
+        assert "Q @" in widget_text(screen.query_one("#qcaption"))
         await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
         assert screen.scrub is None and screen.query_one("#chart").returns == screen.returns
 

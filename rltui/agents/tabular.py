@@ -6,8 +6,9 @@ One class, :class:`TabularAgent`, serves all three: they differ only in the boot
 Why Python lists inside: the table is exposed as a numpy array (:meth:`q_values`, checkpoints), but
 the per-step work is a handful of scalar reads and one write, where numpy's boxing of each scalar
 costs several times a list's; the agent should cost far less than the env step, so training runs at
-the speed of a random policy (figures: benchmarks/README.md, bench_tabular.py). For the same reason the greedy action of every state is cached and refreshed only when that state's
-row changes, and exploration draws from Python's ``random.Random`` rather than ``np.random``.
+the speed of a random policy (figures: benchmarks/README.md, bench_tabular.py). For the same reason
+the greedy action of every state is cached and refreshed only when that state's row changes, and
+exploration draws from Python's ``random.Random`` rather than ``np.random``.
 
 What makes it fast to learn on FrozenLake (see ``rltui/presets/q.toml`` and ``benchmarks/``):
 

@@ -54,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
                          "in the app (e on Pick) to look inside a DQN")
     if args.algo == "expected":
         overrides["expected"] = True
-    explainer = Explainer(args.env, algo, seed=args.seed, preset=args.preset, overrides=overrides)
+    from rltui.play import narrate
+
+    explainer = Explainer(args.env, algo, seed=args.seed, preset=args.preset, overrides=overrides,
+                          narrator=(narrate.state_of, narrate.describe_step))
     try:
         if not args.json:
             hp = explainer.hparams

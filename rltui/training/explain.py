@@ -55,6 +55,7 @@ class ExplainedStep:
     new: float
     before: tuple[float, int, int]  # the cell before the update (value, visits, greedy of s)
     after: tuple[float, int, int]  # and after it
+    what: str = ""  # what the step did in words (slipped, fell in a hole), where the face gave a narrator
 
     @property
     def error(self) -> float:
@@ -76,7 +77,10 @@ class Explainer:
     """Step a tabular agent through ``env`` one transition at a time, forward and back."""
 
     def __init__(self, env_name: str, algo: str = "q", *, seed: int = 0, preset: str | None = None,
-                 overrides: dict[str, Any] | None = None, env_overrides: dict[str, Any] | None = None) -> None:
+                 overrides: dict[str, Any] | None = None, env_overrides: dict[str, Any] | None = None,
+                 narrator: tuple[Any, Any] | None = None) -> None:
+        """``narrator``: ``(state_of, describe_step)`` from :mod:`rltui.play.narrate` (a face passes it;
+        this layer cannot import it) to say in words what each step did."""
         from rltui.agents import make_agent
         from rltui.envs import get_entry, make_training_env
         from rltui.training.config import TrainConfig, env_options, resolve_hparams
@@ -96,6 +100,7 @@ class Explainer:
             self.env.close()
             raise
         self.seed = seed
+        self.narrator = narrator
         self.history: list[ExplainedStep] = []
         self.cursor = 0  # steps applied to the table; == len(history) at the newest step
         self.episode = 1
@@ -160,7 +165,9 @@ class Explainer:
         if planned:  # chosen as a′ in the previous update: say how it was chosen then, with that ε
             prev = self.history[-1]
             why, draw, choice_eps = prev.next_why or "greedy", prev.next_draw, prev.epsilon
+        said = self.narrator[0](env) if self.narrator else None
         next_obs, reward, terminated, truncated, info = env.step(action)
+        what = self.narrator[1](env, said, action, reward, terminated, truncated) if self.narrator else ""
         next_mask = _mask_of(info) if mask is not None else None
         next_actions = tuple(a for a in range(agent.n_actions) if next_mask is None or next_mask[a])
         row_next = agent.row(next_obs)
@@ -206,7 +213,7 @@ class Explainer:
             next_values=next_values, next_actions=next_actions, next_action=next_action, next_why=next_why,
             next_draw=next_draw,
             bootstrap=float(bootstrap), gamma=gamma, target=float(target), old=float(old), alpha=float(alpha),
-            visits=int(visits), new=float(after[0]), before=before, after=after)
+            visits=int(visits), new=float(after[0]), before=before, after=after, what=what or "")
 
 
 def _mask_of(info: Any) -> np.ndarray | None:
@@ -295,6 +302,8 @@ def step_lines(step: ExplainedStep, action_names: tuple[str, ...], num=num) -> l
     lines = [f"step {step.index} · episode {step.episode} · s = {step.state}",
              f"  {choice}",
              f"  r = {num(step.reward)}, s′ = {step.next_state}{end}"]
+    if step.what:
+        lines.append(f"  ({step.what})")
     if step.terminated:
         lines.append(f"  target = r = {num(step.target)}   (s′ is terminal: nothing to bootstrap)")
     else:

@@ -93,8 +93,11 @@ take next; expected SARSA: the ε-greedy average), the **error** target − Q(s,
                 self.trace = ValueIterationTrace(self.entry.name)
             else:
                 algo = "q" if self.mode == "q" else "sarsa"
+                from rltui.play import narrate
+
                 self.explainer = Explainer(self.entry.name, algo, seed=self.seed,
-                                           overrides={"expected": True} if self.mode == "expected" else None)
+                                           overrides={"expected": True} if self.mode == "expected" else None,
+                                           narrator=(narrate.state_of, narrate.describe_step))
         except RltuiError as exc:
             self.error = str(exc)
         self.sub_title = f"explain {_TITLES[self.mode]} · {self.entry.title}"

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_tui_support import screen_text, sync
+from test_tui_support import screen_text, start_and_wait_finished, sync
 
 from rltui.cli import main
 from rltui.envs import get_entry, make_training_env
@@ -269,14 +269,7 @@ async def test_train_screen_trains_a_module_env_in_its_worker_process():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.3)
         screen = app.screen
-        screen.query_one("#hp-steps", Input).value = "2000"
-        await pilot.pause()
-        await pilot.press("s")
-        for _ in range(600):
-            await pilot.pause(0.1)
-            if screen.finished is not None:
-                break
-        assert screen.finished is not None and screen.finished.status == "finished", screen.finished
+        await start_and_wait_finished(pilot, 2000)
         run = app.store.get_run(screen.run_id)
         assert run["env"] == TINY and run["algo"] == "q" and run["steps"] == 2000
         # Watch the agent while a second run trains: the env's own ansi picture in the frame panel.

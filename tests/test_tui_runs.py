@@ -1,7 +1,7 @@
 """The Runs screen (history, curve, watch, continue) and `rltui play`'s input checks."""
 
 import pytest
-from test_tui_support import screen_text, sync, train_quick_run
+from test_tui_support import screen_text, start_and_wait_finished, sync, train_quick_run
 
 from rltui.cli import main
 from rltui.tui.app import RltuiApp
@@ -130,13 +130,6 @@ async def test_your_play_lists_kept_episodes_and_trains_from_them():
         screen = app.screen
         assert isinstance(screen, TrainScreen) and screen.demos == "all"
         assert "from your play" in screen_text(app)
-        screen.query_one("#hp-steps").value = "300"
-        await pilot.pause()
-        await pilot.press("s")
-        for _ in range(600):
-            await pilot.pause(0.1)
-            if screen.finished is not None:
-                break
-        assert screen.finished is not None and screen.finished.status == "finished", screen.finished
+        await start_and_wait_finished(pilot, 300)
         run = app.store.get_run(screen.run_id)
         assert run["config"]["demos"] == "all"

@@ -47,6 +47,20 @@ async def tap(pilot, key: str) -> None:
     await pilot.pause(0.05)
 
 
+async def start_and_wait_finished(pilot, steps: int, seconds: float = 60.0):
+    """On the Train screen: set the step budget, start, and wait for the run's Finished event."""
+    screen = pilot.app.screen
+    screen.query_one("#hp-steps").value = str(steps)
+    await pilot.pause()
+    await pilot.press("s")
+    for _ in range(int(seconds / 0.1)):
+        await pilot.pause(0.1)
+        if screen.finished is not None:
+            break
+    assert screen.finished is not None and screen.finished.status == "finished", screen.finished
+    return screen.finished
+
+
 def train_quick_run(env: str = "FrozenLake4x4", steps: int = 2000) -> int:
     """A small finished tabular run in the test's data dir (what `rltui train` would leave)."""
     from rltui.training.config import TrainConfig

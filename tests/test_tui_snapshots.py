@@ -77,7 +77,7 @@ def test_train_after_a_run(snap_compare, size, fixed_presets):
         screen = pilot.app.screen
         await pilot.pause()
         await pilot.press("s")
-        await _settle(pilot, lambda: screen.finished is not None and screen.q_star is not None)
+        await _settle(pilot, lambda: screen.finished is not None and screen.q_panel.q_star is not None)
         await pilot.pause(0.2)
         screen.query_one("#stats").update(Text("■ finished · run #1 · cpu · (speed and clock masked)\n"
                                                "steps 3k/3k · episodes — · — steps/s"))

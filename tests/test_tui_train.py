@@ -73,7 +73,8 @@ async def test_tabular_training_fills_the_chart_and_the_q_board_and_is_stored():
         assert screen.finished.status == "finished" and screen.finished.steps == 4000, screen.finished
         text = screen_text(app)
         assert "finished" in text and "no episodes yet" not in text
-        assert len(screen.returns) == screen.finished.episodes > 10
+        chart, panel = screen.chart, screen.q_panel
+        assert len(chart.returns) == screen.finished.episodes > 10
         assert any("\u2800" < ch <= "\u28ff" for ch in text)  # braille dots: the curve is drawn
         overlay = screen.query_one("#qboard").overlay
         assert overlay is not None and overlay.hi > overlay.lo  # Q changed from its initial 0.5
@@ -86,14 +87,16 @@ async def test_tabular_training_fills_the_chart_and_the_q_board_and_is_stored():
         assert not any(str(checkpoint) in m for m in shown), shown
         assert f"saved {os.path.basename(checkpoint)}" in widget_text(screen.query_one("#stats"))
         # the run in time: [ steps back through the kept Q snapshots, the chart cut at that moment
-        assert len(screen.history) > 2 and screen.history[-1][0] == 4000
+        assert len(panel.history) > 2 and panel.history[-1][0] == 4000
         await pilot.press("left_square_bracket", "left_square_bracket")
-        steps, q, episodes = screen.history[screen.scrub]
-        assert screen.scrub == len(screen.history) - 3 and steps < 4000
-        assert screen.query_one("#chart").returns == screen.returns[:episodes]
+        steps, q, episodes = panel.history[panel.scrub]
+        assert panel.scrub == len(panel.history) - 3 and steps < 4000
+        assert chart.upto == episodes < len(chart.returns) and chart.shown == chart.returns[:episodes]
+        assert f"· {episodes:,} ep" in widget_text(screen.query_one("#chart"))  # the chart drawn up to then
         assert "Q @" in widget_text(screen.query_one("#qcaption"))
         await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
-        assert screen.scrub is None and screen.query_one("#chart").returns == screen.returns
+        assert panel.scrub is None and chart.upto is None and chart.shown == chart.returns
+        assert f"· {len(chart.returns):,} ep" in widget_text(screen.query_one("#chart"))
 
 
 @sync
@@ -163,14 +166,14 @@ async def test_watch_plays_the_current_agent_on_the_board_while_training_goes_on
         screen = app.screen
         for _ in range(50):
             await pilot.pause(0.1)
-            if "watching: episode" in screen_text(app) and screen.watch_loop.session.step_count > 0:
+            if "watching: episode" in screen_text(app) and screen.panel.loop.session.step_count > 0:
                 break
         assert "watching: episode" in screen_text(app)
         steps_then = screen.live.progress.steps
         await pilot.pause(0.5)
         assert screen.running and screen.live.progress.steps > steps_then > 0  # training goes on
         await tap(pilot, "w")
-        assert screen.watch_loop is None
+        assert screen.panel.loop is None and not screen.panel.watching
         await tap(pilot, "x")
         await _wait_finished(pilot)
         assert screen.finished.status == "stopped"

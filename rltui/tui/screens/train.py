@@ -17,37 +17,36 @@ import gc
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Header, Static
+from textual.widgets import Button, Header
 
 from rltui.agents.base import Agent
 from rltui.envs import get_entry, make_env
-from rltui.numbers import num, short, time_left
-from rltui.play.board import board_of, q_overlay
-from rltui.play.keymaps import KeyMap
-from rltui.play.realtime import GameLoop, LoopFrame, default_fps, view_of
-from rltui.play.viewer import Viewer
+from rltui.numbers import short
+from rltui.play.realtime import default_fps
 from rltui.training.config import TABULAR_ALGOS, TrainConfig
 from rltui.training.events import Checkpointed, Evaluation, Finished, KnobChanged, TrainerControl
 from rltui.training.handle import TrainingHandle, start_training
 from rltui.tui.live import LiveRun, Refresh, RunEvent
-from rltui.tui.messages import Latest, Throttle
+from rltui.tui.messages import Latest
 from rltui.tui.screens.train_form import TrainForm
-from rltui.tui.widgets.board import BoardView
 from rltui.tui.widgets.chart import RewardChart
 from rltui.tui.widgets.footer import Footer
-from rltui.tui.widgets.frame import FrameView
+from rltui.tui.widgets.q_panel import QPanel, QTable, ValueMap
+from rltui.tui.widgets.run_stats import RunFailure, RunStats
+from rltui.tui.widgets.watch_pane import WatchPane
 
 SLOW_STEPS_S = 20
 PAINT_EVERY_S = 0.25  # live panels: four repaints a second
+VALUES_EVERY_S = 3.0  # the value map of a deep agent on a grid: a new one every 3 s
 
 #: A picklable function the training process calls before it builds the Trainer (tests set it to
 #: break training on purpose; see RemoteTrainer's ``child_setup``).
@@ -55,32 +54,29 @@ PAINT_EVERY_S = 0.25  # live panels: four repaints a second
 CHILD_SETUP: Callable[[], None] | None = None
 
 
-class WatchFrame(Latest):
-    """The newest frame of the watch rollout."""
-
-
 class AgentArrived(Latest):
-    """The training process has sent the learned state a watch asked for."""
+    """The training process has sent the learned state a watch or the value map asked for."""
 
 
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+@dataclass
+class Asked:
+    """Screen-flow bookkeeping: what the screen has asked for and not had yet, and when it last asked."""
 
-
-def _k(n: float) -> str:
-    """12,345 → 12.3k: step counts fit an 80-column panel."""
-    return short(n)
-
-
-def _fig(value: float | None, digits: int = 3) -> str:
-    """A figure for a panel: ``digits`` significant figures, never scientific notation."""
-    return num(value, digits)
+    save: bool = False  # c: announce the next checkpoint (periodic saves are quiet)
+    watch: bool = False  # w: the learned state is on its way from the training process
+    values: bool = False  # the value map's learned state is on its way
+    values_at: float = 0.0  # when the value map (GridWorld + DQN) last asked, every VALUES_EVERY_S
+    pull_at: float = 0.0  # when the panels last read the LiveRun
+    pull_due: bool = False  # a deferred read is scheduled
+    back: bool = False  # esc once while training: esc again within 4 s stops the run and goes back
 
 
 class TrainScreen(Screen):
-    """Train an agent on ``env``; ``agent`` (+ ``algo``) continues a loaded checkpoint."""
+    """Train an agent on ``env``; ``agent`` (+ ``algo``) continues a loaded checkpoint.
+
+    The screen routes: what the trainer reports goes into the widgets' reactives (:class:`RunStats`,
+    :class:`RewardChart`, :class:`QPanel` or :class:`WatchPane`), whose watchers repaint them; keys
+    become commands to the trainer and the widgets."""
 
     BINDINGS = [
         Binding("s", "start", "Start"),
@@ -110,36 +106,30 @@ class TrainScreen(Screen):
         self.resume = resume
         wanted = agent.algo if agent is not None else algo
         self.algo = wanted if wanted in self.entry.algos or agent is not None else self.entry.default_algo
+        # the run
         self.control: TrainerControl | None = None
         self.live: LiveRun | None = None
         self.trainer: TrainingHandle | None = None
-        self._save_asked = False  # periodic saves are quiet; a save asked for with c is announced
-        self._watch_pending = False
         self.running = False
         self.finished: Finished | None = None
         self.failed = ""
         self.run_id: int | None = None
+        self.slow = False
+        self.knobs: dict[str, float | None] = {}  # live knob values set with k
         self._done = threading.Event()
         self._done.set()
-        self.returns: list[float] = []
-        self.q: np.ndarray | None = None
-        self.q_star: np.ndarray | None = None
-        self.gap_text = ""
-        self.eval_text = ""
-        self._announced: str | None = None  # the checkpoint path last shown in a notification
-        self.watch_loop: GameLoop | None = None
-        self.viewer: Viewer | None = None
-        self.board_env = None
-        self.final_q_steps = 0
-        self._caption_text: str | None = None
-        self._last_pull = 0.0
-        self._pull_pending = False
-        self.history: list[tuple[int, np.ndarray, int]] = []  # (steps, Q, episodes so far) during the run
-        self.scrub: int | None = None  # the snapshot shown after a run ([ and ]), None: the final table
-        self.end_text = ""  # end-of-run news, shown in the stats panel
-        self._values_asked = 0.0  # when the value map (GridWorld + DQN) last asked for the agent
-        self._values_pending = False
-        self.values_steps: int | None = None
+        self.asked = Asked()
+        # the widgets, which hold what is shown
+        self.stats = RunStats(id="stats")
+        self.failure = RunFailure(id="train-error")
+        self.chart = RewardChart(bar=self.entry.solved, id="chart")
+        self.panel: WatchPane = (QPanel(self.entry, algo=self.algo, id="qpanel") if self.entry.kind == "grid"
+                                 else WatchPane(self.entry, id="qpanel"))
+
+    @property
+    def q_panel(self) -> QPanel | None:
+        """The panel that draws Q-tables (grid envs), else None."""
+        return self.panel if isinstance(self.panel, QPanel) else None
 
     # ---- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -148,15 +138,10 @@ class TrainScreen(Screen):
             fixed = dict(self.loaded.hparams) if self.loaded is not None else None
             yield TrainForm(self.entry.name, self.algo, fixed=fixed, id="train-form")
             with Vertical(id="train-live"):
-                yield Static(id="stats")
-                yield Static(id="train-error")
-                yield RewardChart(bar=self.entry.solved, id="chart")
-                with Vertical(id="qpanel"):
-                    if self.entry.kind == "grid":
-                        yield BoardView(glyphs=KeyMap.for_env(self.entry).glyphs(), id="qboard")
-                    else:
-                        yield FrameView("press w while training to watch the agent play", id="qframe")
-                    yield Static(id="qcaption")
+                yield self.stats
+                yield self.failure
+                yield self.chart
+                yield self.panel
         yield Footer()
 
     def on_mount(self) -> None:
@@ -166,17 +151,11 @@ class TrainScreen(Screen):
         if self.resume is not None:  # s carries this run on where its checkpoint left it
             self.sub_title = f"train · {self.entry.title} · run #{self.resume[0]} from step " \
                              f"{int(self.resume[1]['run_steps']):,}"
-        if self.entry.kind == "grid":
-            self.board_env = make_env(self.entry.name)
-            self.board_env.reset(seed=0)
-            self.query_one("#qboard", BoardView).board = board_of(self.board_env)
-        if self.loaded is not None and self.loaded.q_values() is not None:
-            self.q = self.loaded.q_values()  # continuing a run: start from its table
-            self.final_q_steps = int(getattr(self.loaded, "trained_steps", 0))
-            self._paint_q()
-        self._paint_stats()
-        self._paint_caption()
-        self.set_interval(1.0, self._tick_clock)
+        q = self.loaded.q_values() if self.loaded is not None else None
+        if q is not None and self.q_panel is not None:  # continuing a run: start from its table
+            self.q_panel.table = QTable(q, int(getattr(self.loaded, "trained_steps", 0)))
+        self._show_plan()
+        self.set_interval(1.0, self._every_second)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The footer shows only the keys that do something now (so it fits at 60 columns): start
@@ -188,7 +167,7 @@ class TrainScreen(Screen):
         if action == "knobs":
             return self.running and self.algo in ("q", "sarsa")
         if action == "scrub":
-            return not self.running and len(self.history) > 1
+            return not self.running and self.q_panel is not None and len(self.q_panel.history) > 1
         return True
 
     # ---- starting and the worker ------------------------------------------------------------------
@@ -213,22 +192,22 @@ class TrainScreen(Screen):
         self.app.prefs.set("algo", {**(self.app.prefs.get("algo") or {}), self.entry.name: config.algo})
         self.algo = config.algo
         self.control = TrainerControl()
-        self._knobs: dict[str, float | None] = {}
+        self.knobs = {}
         self.live = LiveRun(self.post_message)
         self.running, self.finished, self.failed, self.run_id = True, None, "", None
         self.slow = False
-        self.returns, self.q, self.q_star, self.gap_text, self.eval_text = [], None, None, "", ""
-        self.history, self.scrub, self.end_text = [], None, ""
-        self.values_steps = None
-        self.query_one("#chart", RewardChart).set_returns([])
-        self._show_error("")
+        self.stats.new_run()
+        self.chart.upto = None
+        self.chart.set_returns([])
+        if self.q_panel is not None:
+            self.q_panel.new_run(config.algo)
+        self.failure.message = ""
         form.freeze(True)
         self.set_focus(None)
         self._done.clear()
-        self._watch_pending = False
+        self.asked.watch = False
         gc.freeze()  # this screen's widgets live on: keep full collections short while the run streams in
         self._train(config, self.loaded, resume)
-        self._paint_stats()
         self.refresh_bindings()
 
     @on(Button.Pressed, "#start")
@@ -259,7 +238,7 @@ class TrainScreen(Screen):
         self.run_id = trainer.run_id
         if self.entry.has_model and trainer.algo in TABULAR_ALGOS:
             self._solve_q_star(trainer.config, float(trainer.hparams.get("gamma", 0.99)))
-        self._paint_stats()
+        self._show_trainer(trainer)
 
     @work(thread=True, exclusive=True, group="qstar")
     def _solve_q_star(self, config: TrainConfig, gamma: float) -> None:
@@ -277,34 +256,33 @@ class TrainScreen(Screen):
         self.app.call_from_thread(self._q_star_ready, q_star)
 
     def _q_star_ready(self, q_star: np.ndarray) -> None:
-        self.q_star = q_star
-        self._paint_q()
+        if self.q_panel is not None:
+            self.q_panel.q_star = q_star
 
-    # ---- events from the worker -------------------------------------------------------------------
+    # ---- what the trainer reports, into the widgets -------------------------------------------------
     def on_refresh(self, message: Refresh) -> None:
-        """Repaint at most PAINT_EVERY_S: each repaint costs the screen ~10-20 ms of CPU, and a key that
-        arrives during one waits for it (events that matter at once go through on_run_event)."""
-        wait = self._last_pull + PAINT_EVERY_S - time.monotonic()
+        """Read the LiveRun at most every PAINT_EVERY_S: each repaint costs the screen ~10-20 ms of CPU,
+        and a key that arrives during one waits for it (events that matter at once go through
+        on_run_event)."""
+        wait = self.asked.pull_at + PAINT_EVERY_S - time.monotonic()
         if wait <= 0:
             self._pull()
-        elif not self._pull_pending:
-            self._pull_pending = True
+        elif not self.asked.pull_due:
+            self.asked.pull_due = True
             self.set_timer(wait, self._deferred_pull)
 
     def _deferred_pull(self) -> None:
-        self._pull_pending = False
-        if self.running:  # the end of a run repaints at once (on_run_event)
+        self.asked.pull_due = False
+        if self.running:  # the end of a run is read at once (on_run_event)
             self._pull()
 
     def on_run_event(self, message: RunEvent) -> None:
         event = message.event
         self._pull()
         if isinstance(event, Evaluation):
-            success = "" if event.success_rate is None else f" · success {event.success_rate:.0%}"
-            self.eval_text = f"greedy eval @{_k(event.steps)}: {_fig(event.mean)} ± {_fig(event.std, 2)}{success}"
-        elif isinstance(event, Checkpointed) and self._save_asked and not event.best:
-            self._save_asked = False
-            self._announced = event.path
+            self.stats.evaluation = event
+        elif isinstance(event, Checkpointed) and self.asked.save and not event.best:
+            self.asked.save = False
             self.notify(f"checkpoint saved: {event.path}", timeout=4)
         elif isinstance(event, KnobChanged):
             shown = "the schedule" if event.value is None else f"{event.value:g}"
@@ -313,72 +291,53 @@ class TrainScreen(Screen):
                 self._solve_q_star(self.trainer.config, float(event.value))  # Q* depends on γ
         elif isinstance(event, Finished):
             self._finished(event)
-        self._paint_stats()
 
     def _pull(self) -> None:
-        self._last_pull = time.monotonic()
+        """What is new in the LiveRun, into the widgets."""
+        self.asked.pull_at = time.monotonic()
         if self.live is None:
             return
         if self.run_id is None and self.trainer is not None:
             self.run_id = self.trainer.run_id  # set once run() has created the run
         view = self.live.take()
         if view.new_returns:
-            self.returns.extend(view.new_returns)
-            self.query_one("#chart", RewardChart).set_returns(self.returns)
-        if view.q is not None and view.q is not self.q:
-            self.q = view.q
-            if self.scrub is None:
-                self._paint_q()
-        self._paint_stats()
+            self.chart.extend(view.new_returns)
+        panel = self.q_panel
+        if panel is not None and view.q is not None and view.q is not panel.q:
+            panel.table = QTable(view.q, view.q_steps)
+        if self.trainer is not None:
+            self._show_trainer(self.trainer)
+        self.stats.progress = view.progress
 
-    # ---- the run in time: Q snapshots kept during a run, scrubbed after it ---------------------------
-    def _keep_snapshot(self, steps: int, q: np.ndarray) -> None:
-        """The run's snapshots (kept by LiveRun as they arrived) plus the final table."""
-        if self.board_env is None:
-            return
-        with self.live.lock if self.live is not None else threading.Lock():
-            kept = list(self.live.history) if self.live is not None else []
-        if not kept or kept[-1][0] != steps:
-            kept.append((int(steps), np.array(q, copy=True), len(self.returns)))
-        self.history = kept
+    def _show_trainer(self, trainer: TrainingHandle) -> None:
+        """The run's id, device and step budget, into the stats (the same values repaint nothing)."""
+        self.stats.run_id = self.run_id
+        self.stats.device = trainer.device
+        self.stats.goal = trainer.config.steps
 
-    def action_scrub(self, delta: int) -> None:
-        """[ and ]: step through the run's Q snapshots, the chart cut at the same moment; past the end
-        is the final table again."""
-        if self.running or len(self.history) < 2:
-            self.notify("[ and ] step through a finished run's Q-table in time" if self.running or not self.history
-                        else "this run kept no snapshots to step through", timeout=3)
+    def _show_plan(self) -> None:
+        """Before a run: what s would start, from the form (which marks a bad field as it is read)."""
+        if self.running or self.finished is not None:
             return
-        last = len(self.history) - 1
-        at = (last if self.scrub is None else self.scrub) + delta
-        self.scrub = None if at > last else max(0, at)
-        chart = self.query_one("#chart", RewardChart)
-        if self.scrub is None:
-            chart.set_returns(self.returns)
-            self._paint_q()
-            return
-        steps, q, episodes = self.history[self.scrub]
-        chart.set_returns(self.returns[:episodes])
-        self.query_one("#qboard", BoardView).overlay = q_overlay(self.board_env, q)
-        self._caption(Text(f"Q @{_k(steps)} ({self.scrub + 1}/{len(self.history)}), the chart up to then · "
-                           "[ earlier, ] later (past the end: final)", style="dim"))
+        config = self.query_one(TrainForm).validate()
+        self.stats.plan = f"{config.algo}, {short(config.steps)} steps" if config is not None else ""
 
     def _finished(self, event: Finished) -> None:
         self.running = False
         self.refresh_bindings()
-        self._watch_pending = False
+        self.asked.watch = False
         self.finished = event
+        self.stats.phase = event.status
         agent = getattr(self.trainer, "agent", None)
         q = agent.q_values() if agent is not None else None  # the thread is done: the final table
-        if q is not None:
-            self.q, self.final_q_steps = q, event.steps
-            self._keep_snapshot(event.steps, q)
-            self._paint_q()
+        if q is not None and self.q_panel is not None:
+            self.q_panel.history = self._run_in_time(event.steps, q)
+            self.q_panel.table = QTable(q, event.steps)
         self.query_one(TrainForm).freeze(False)
         if event.status == "failed":
             self.failed = event.error or "unknown error"
-            self._show_error(f"training failed: {self.failed}\nthe run is marked failed in the store; "
-                             "change the settings and press s to try again")
+            self.failure.message = (f"training failed: {self.failed}\nthe run is marked failed in the store; "
+                                    "change the settings and press s to try again")
         else:
             # End-of-run news goes in the stats panel, which covers nothing (a toast sat on the board's
             # caption for seconds); the full paths are in Runs and `rltui runs show`.
@@ -386,135 +345,65 @@ class TrainScreen(Screen):
 
             saved = f"saved {Path(event.checkpoint).name}" if event.checkpoint else "no checkpoint saved"
             best = " (+ best eval)" if event.best_checkpoint else ""
-            self.end_text = f"{saved}{best}"
-            self._paint_stats()
+            self.stats.news = f"{saved}{best}"
 
-    def _show_error(self, message: str) -> None:
-        panel = self.query_one("#train-error", Static)
-        panel.update(Text(message))
-        panel.set_class(bool(message), "-shown")
+    # ---- the run in time: Q snapshots kept during a run, scrubbed after it ---------------------------
+    def _run_in_time(self, steps: int, q: np.ndarray) -> list[tuple[int, np.ndarray, int]]:
+        """The run's snapshots (kept by LiveRun as they arrived) plus the final table."""
+        with self.live.lock if self.live is not None else threading.Lock():
+            kept = list(self.live.history) if self.live is not None else []
+        if not kept or kept[-1][0] != steps:
+            kept.append((int(steps), np.array(q, copy=True), len(self.chart.returns)))
+        return kept
 
-    # ---- painting ---------------------------------------------------------------------------------
-    def _tick_clock(self) -> None:
-        if self.running:
-            self._paint_stats()
-            if self._wants_values() and self.watch_loop is None and time.monotonic() - self._values_asked > 3.0:
-                self._values_asked = time.monotonic()
-                if self.trainer is not None and self.trainer.agent is not None:
-                    self._values_pending = True
-                    self.trainer.request_agent()
+    def action_scrub(self, delta: int) -> None:
+        """[ and ]: step through the run's Q snapshots, the chart cut at the same moment; past the end
+        is the final table again."""
+        panel = self.q_panel
+        history = panel.history if panel is not None else []
+        if self.running or len(history) < 2:
+            self.notify("[ and ] step through a finished run's Q-table in time" if self.running or not history
+                        else "this run kept no snapshots to step through", timeout=3)
+            return
+        panel.step_in_time(delta)
+        self.chart.upto = panel.episodes_then
 
-    # ---- the value map of a deep agent on a grid ----------------------------------------------------
-    def _wants_values(self) -> bool:
-        """GridWorld with DQN: the observation is the board, so the agent can be asked about every cell."""
-        return self.board_env is not None and self.entry.family == "gridworld" and self.algo == "dqn"
+    # ---- every second -----------------------------------------------------------------------------
+    def _every_second(self) -> None:
+        """While a run starts, its device; while it runs, a value map every VALUES_EVERY_S (GridWorld + DQN)."""
+        if not self.running:
+            return
+        if self.trainer is not None:
+            self._show_trainer(self.trainer)
+        panel = self.q_panel
+        if panel is None or not panel.wants_values or panel.watching:
+            return
+        if time.monotonic() - self.asked.values_at > VALUES_EVERY_S:
+            self.asked.values_at = time.monotonic()
+            if self.trainer is not None and self.trainer.agent is not None:
+                self.asked.values = True
+                self.trainer.request_agent()
 
-    def _paint_values(self) -> None:
+    def _show_values(self) -> None:
         """The greedy action and value of each free cell, with the agent placed there (one batch)."""
         from rltui.agents import make_agent
         from rltui.play.board import value_overlay
 
-        trainer = self.trainer
+        trainer, panel = self.trainer, self.q_panel
         state = trainer.learned_state() if trainer is not None else None
-        if state is None:
+        if state is None or panel is None:
             return
         try:
             twin = make_agent(trainer.algo, trainer.observation_space, trainer.action_space, dict(trainer.hparams),
                               device="cpu")
             twin.load_state_dict(state)
-            overlay = value_overlay(self.board_env, twin._greedy_q)
+            overlay = value_overlay(panel.env, twin._greedy_q)
         except Exception:  # noqa: BLE001 - the map is a view; training goes on without it
             return
         trainer.forget_learned_state()  # the next watch or map asks for what is learned by then
-        if overlay is not None and self.watch_loop is None:
-            self.query_one("#qboard", BoardView).overlay = overlay
+        if overlay is not None and not panel.watching:
             p = self.live.progress if self.live is not None else None
-            self.values_steps = p.steps if p is not None else 0
-            self._paint_caption()
-
-    def _paint_stats(self) -> None:
-        p = self.live.progress if self.live is not None else None
-        steps_goal = self.query_one(TrainForm).validate() if not self.running and self.finished is None else None
-        text = Text(no_wrap=True, overflow="ellipsis")
-        if self.running:
-            state = "paused" if p is not None and p.paused else "training"
-            text.append(f"● {state}", style="bold #ffd43b" if state == "paused" else "bold #69db7c")
-        elif self.finished is not None:
-            colour = "#ff6b6b" if self.finished.status == "failed" else "#4dabf7"
-            text.append(f"■ {self.finished.status}", style=f"bold {colour}")
-        else:
-            text.append("ready", style="bold")
-            if steps_goal is not None:
-                text.append(f" · {steps_goal.algo}, {_k(steps_goal.steps)} steps · s starts", style="dim")
-        if self.run_id is not None:
-            text.append(f" · run #{self.run_id}", style="dim")
-        if self.trainer is not None:
-            text.append(f" · {self.trainer.device}", style="dim")
-        if p is not None:
-            text.append(f" · {_clock(p.elapsed_s)}", style="dim")
-            goal = self.trainer.config.steps if self.trainer is not None else 0
-            of = f"/{_k(goal)}" if goal else ""
-            left = time_left(p.steps, goal, p.steps_per_s) if not p.paused else None
-            eta = f" · {left}" if left else ""
-            # short lines: the panel is ~41 columns at 80×24 and every figure must show (no wrap, no cut)
-            text.append(f"\nsteps {_k(p.steps)}{of} · {_k(p.steps_per_s)}/s{eta}")
-            m = p.metrics
-            parts = [f"episodes {p.episodes:,}"]
-            if "return_100" in m:
-                parts.append(f"mean100 {_fig(m['return_100'])}")
-            text.append("\n" + " · ".join(parts))
-            if self.finished is not None and self.end_text:  # end-of-run news, in place of the live figures
-                text.append("\n" + self.end_text)
-            else:
-                text.append("\n" + " · ".join([f"ε {_fig(m.get('epsilon'), 2)}", f"loss {_fig(m.get('loss'))}"]))
-        if self.eval_text:
-            text.append("\n" + self.eval_text)
-        # #stats has a fixed height: no layout pass (a layout of this screen, form included, costs
-        # ~50 ms of CPU that training could use, ten times a second)
-        self.query_one("#stats", Static).update(text, layout=False)
-
-    def _paint_q(self) -> None:
-        if self.board_env is None or self.q is None:
-            self._paint_caption()
-            return
-        board = self.query_one("#qboard", BoardView)
-        board.overlay = q_overlay(self.board_env, self.q)
-        board.refresh()
-        if self.q_star is not None and self.q_star.shape == self.q.shape:
-            from rltui.agents.value_iteration import gap_to_optimal
-
-            mask = getattr(self.board_env.unwrapped, "action_masks", None)
-            gap = gap_to_optimal(self.q, self.q_star, mask=mask)
-            self.gap_text = f"gap to Q*: max|Q−Q*| {gap.max_abs:.3f}, greedy optimal {gap.agreement:.0%}"
-        self._paint_caption()
-
-    def _paint_caption(self) -> None:
-        if self.board_env is not None:
-            if self.q is None:
-                what = ("Q-values appear here as training runs" if self.algo in TABULAR_ALGOS or self.algo == "dqn"
-                        else "this agent has no Q-table to draw")
-                if self.entry.family == "gridworld" and self.algo in TABULAR_ALGOS:
-                    what = "tabular GridWorld learns on 3×3 views: no per-cell Q to draw"
-            else:
-                at = self.live.q_steps if self.running and self.live else self.final_q_steps
-                what = f"Q @{_k(at)}: colour max Q, arrow greedy"
-            if self.q is None and self._wants_values():
-                what = ("values appear here a few seconds into the run" if self.values_steps is None else
-                        f"values @{_k(self.values_steps)}: the agent put on each free cell; colour its best "
-                        "Q, arrow its action")
-            lines = [what + (" · w: watch" if self.watch_loop is None else " · w: stop watching")]
-            if self.gap_text:
-                lines.append(self.gap_text)
-            self._caption(Text("\n".join(lines), style="dim"))
-        else:
-            self._caption(Text("w: watch the agent play" if self.watch_loop is None else "watching — w to stop",
-                               style="dim"))
-
-    def _caption(self, text: Text) -> None:
-        """Update the caption only when it changes (each update of this auto-height widget lays out the screen)."""
-        if text.plain != self._caption_text:
-            self._caption_text = text.plain
-            self.query_one("#qcaption", Static).update(text)
+            panel.values = ValueMap(overlay, p.steps if p is not None else 0)
 
     # ---- commands ---------------------------------------------------------------------------------
     def action_pause(self) -> None:
@@ -538,7 +427,7 @@ class TrainScreen(Screen):
         if not self.running or self.control is None:
             self.notify("start training first (s); v then slows it down to watch it learn", timeout=3)
             return
-        self.slow = not getattr(self, "slow", False)
+        self.slow = not self.slow
         self.control.set_pace(SLOW_STEPS_S if self.slow else None)
         self.notify(f"slow motion: {SLOW_STEPS_S} steps/s — v for full speed" if self.slow else "full speed",
                     timeout=2)
@@ -550,11 +439,11 @@ class TrainScreen(Screen):
         from rltui.tui.screens.knobs import KnobsScreen
 
         hp = dict(self.trainer.hparams)
-        current = {"alpha": hp.get("alpha"), "gamma": hp.get("gamma"), "epsilon": None, **self._knobs}
+        current = {"alpha": hp.get("alpha"), "gamma": hp.get("gamma"), "epsilon": None, **self.knobs}
 
         def apply(changes: dict | None) -> None:
             for name, value in (changes or {}).items():
-                self._knobs[name] = value
+                self.knobs[name] = value
                 if self.control is not None:
                     self.control.set_knob(name, value)
 
@@ -562,13 +451,13 @@ class TrainScreen(Screen):
 
     def action_save(self) -> None:
         if self.running and self.control is not None:
-            self._save_asked = True
+            self.asked.save = True
             self.control.request_save()
         else:
             self.notify("start training first (s)", timeout=2)
 
     def action_watch(self) -> None:
-        if self.watch_loop is not None:
+        if self.panel.watching:
             self._stop_watch()
             return
         agent = self.trainer.agent if self.trainer is not None else self.loaded
@@ -579,7 +468,7 @@ class TrainScreen(Screen):
             return
         if self.trainer is not None and self.trainer.learned_state() is None:
             # the learned state lives in the training process: ask for it, start when it arrives
-            self._watch_pending = True
+            self.asked.watch = True
             self.trainer.request_agent()
             return
         from rltui.play.watch import copy_agent, watch_session
@@ -592,59 +481,22 @@ class TrainScreen(Screen):
         except Exception as exc:  # noqa: BLE001
             self.notify(f"cannot watch: {exc}", severity="error", timeout=6)
             return
-        if self.entry.kind == "pixels":
-            self.viewer = Viewer(f"rltui · watching {self.algo} on {self.entry.title}")
-            if not self.viewer.start():
-                self.notify(f"{self.viewer.error}; watching in the preview", timeout=5)
-                self.viewer = None
-        fps = default_fps(self.entry, beside_training=True)
-        post = Throttle(20, lambda f: self.post_message(WatchFrame(f)))
-        self.watch_loop = GameLoop(session, fps, on_step=lambda f: post(f, force=f.done), policy=policy,
-                                   on_episode_start=on_start, viewer=self.viewer)
-        self.watch_loop.start()
-        self._paint_caption()
+        window = f"rltui · watching {self.algo} on {self.entry.title}" if self.entry.kind == "pixels" else None
+        self.panel.start(session, policy, on_start, fps=default_fps(self.entry, beside_training=True), window=window)
 
     def on_agent_arrived(self, message: AgentArrived) -> None:
-        if self._watch_pending and self.watch_loop is None:
-            self._watch_pending = False
+        if self.asked.watch and not self.panel.watching:
+            self.asked.watch = False
             self.action_watch()
-        elif self._values_pending:
-            self._values_pending = False
-            self._paint_values()
-
-    def on_watch_frame(self, message: WatchFrame) -> None:
-        frame: LoopFrame = message.payload
-        if self.watch_loop is None:
-            return
-        if self.board_env is not None:
-            board = self.query_one("#qboard", BoardView)
-            board.board = view_of(self.watch_loop.session.env) if frame.view is None else frame.view
-            if self.q is not None:
-                board.overlay = q_overlay(self.watch_loop.session.env, self.q)
-            else:
-                board.overlay = None  # a value map was drawn for the screen's board, not this one
-        elif isinstance(frame.view, (np.ndarray, str)):  # str: a generic env's ansi picture or readout
-            self.query_one("#qframe", FrameView).show(frame.view)
-        caption = f"watching: episode {frame.episode} · step {frame.step} · return {frame.ret:g} — w to stop"
-        self._caption(Text(caption, style="dim"))
+        elif self.asked.values:
+            self.asked.values = False
+            self._show_values()
 
     def _stop_watch(self, repaint: bool = True) -> None:
-        self._watch_pending = False
+        self.asked.watch = False
         if self.trainer is not None:
             self.trainer.forget_learned_state()  # the next watch starts from what is learned by then
-        if self.watch_loop is not None:
-            self.watch_loop.stop()
-            self.watch_loop.session.close()
-            self.watch_loop = None
-        if self.viewer is not None:
-            self.viewer.close()
-            self.viewer = None
-        if not repaint:
-            return
-        if self.board_env is not None:
-            self.query_one("#qboard", BoardView).board = board_of(self.board_env)
-            self._paint_q()
-        self._paint_caption()
+        self.panel.stop(repaint)
 
     # ---- leaving ----------------------------------------------------------------------------------
     async def stop_for_exit(self, timeout: float = 1.5) -> None:
@@ -662,14 +514,14 @@ class TrainScreen(Screen):
 
     async def action_back(self) -> None:
         if self.running:
-            if getattr(self, "_confirm_back", False):
+            if self.asked.back:
                 await self.stop_for_exit()
                 self.app.pop_screen()
                 return
-            self._confirm_back = True
+            self.asked.back = True
             self.notify("training is running: esc again stops it (saving what was learned) and goes back",
                         timeout=4)
-            self.set_timer(4, lambda: setattr(self, "_confirm_back", False))
+            self.set_timer(4, lambda: setattr(self.asked, "back", False))
             return
         self._stop_watch()
         self.app.pop_screen()
@@ -682,8 +534,9 @@ class TrainScreen(Screen):
     @on(TrainForm.Changed)
     def _algo_changed(self, event: TrainForm.Changed) -> None:
         self.algo = event.algo
-        self._paint_caption()
-        self._paint_stats()
+        if self.q_panel is not None:
+            self.q_panel.algo = event.algo
+        self._show_plan()
 
     HELP = """\
 # Train

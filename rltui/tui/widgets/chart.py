@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from rich.style import Style
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # [row][col] bit of a braille cell
@@ -94,21 +95,33 @@ def chart_text(returns: list[float] | np.ndarray, width: int, height: int, *, wi
 
 
 class RewardChart(Widget):
-    """Episode returns and their moving average; :meth:`set_returns` to update (copies are kept)."""
+    """Episode returns and their moving average, repainted when :attr:`returns` or :attr:`upto` changes."""
 
     DEFAULT_CSS = "RewardChart { height: 1fr; width: 1fr; }"
+
+    #: every episode's return so far (the chart's own list: :meth:`set_returns` copies, :meth:`extend` appends)
+    returns: reactive[list[float]] = reactive(list, init=False)
+    #: how many episodes to draw, None: all (a finished run stepped back in time draws the ones up to then)
+    upto: reactive[int | None] = reactive(None, init=False)
 
     def __init__(self, *, bar: float | None = None, window: int = 50, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.returns: list[float] = []
         self.bar = bar
         self.window = window
 
     def set_returns(self, returns: list[float]) -> None:
         self.returns = list(returns)
-        self.refresh()
+
+    def extend(self, new: list[float]) -> None:
+        """Add the returns of episodes that have just ended (no copy of the ones before)."""
+        self.returns.extend(new)
+        self.mutate_reactive(RewardChart.returns)
+
+    @property
+    def shown(self) -> list[float]:
+        return self.returns if self.upto is None else self.returns[: self.upto]
 
     def render(self) -> Text:
-        return chart_text(self.returns, self.content_size.width, self.content_size.height,
+        return chart_text(self.shown, self.content_size.width, self.content_size.height,
                           window=self.window, bar=self.bar)

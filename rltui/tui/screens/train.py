@@ -8,6 +8,10 @@ merged ``Refresh`` messages); commands go back through ``TrainerControl``. The s
 ~10 times a second from what is new, so a fast tabular run and a slow pixel DQN cost the screen the
 same. A watch (``w``) plays a greedy copy of the agent on its own game-loop thread, refreshed with the
 learned state the child sends at every episode start, while training goes on.
+
+What is shown lives in the widgets (rltui.tui.widgets: run_stats, chart, q_panel, watch_pane), each
+repainting itself when one of its reactives changes; this screen routes what the trainer reports into
+them and turns keys into commands.
 """
 
 from __future__ import annotations

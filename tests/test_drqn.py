@@ -32,6 +32,25 @@ def test_the_lstm_remembers_within_an_episode_and_forgets_at_reset():
 
 
 @pytest.mark.parametrize("prev_action", [False, True])
+def test_q_batch_reads_each_observation_from_an_empty_memory_and_leaves_the_memory_alone(prev_action):
+    agent = make_agent("drqn", MASKED, TWO, {"prev_action": prev_action}, device="cpu", seed=0)
+    a, b = np.array([0.1, -0.2], np.float32), np.array([0.5, 0.3], np.float32)
+    agent.reset_episode(0)
+    first_a = greedy_q(agent, a)
+    agent.reset_episode(0)
+    first_b = greedy_q(agent, b)
+    agent.reset_episode(0)
+    greedy_q(agent, b)  # a memory that has seen b
+    batch = agent.q_batch(np.stack([a, b]))
+    assert batch.shape == (2, 2) and np.allclose(batch[0], first_a) and np.allclose(batch[1], first_b)
+    greedy_q(agent, a)
+    after = greedy_q(agent, a)  # the memory went on from b, a, as if q_batch had not been called
+    agent.reset_episode(0)
+    expected = (greedy_q(agent, b), greedy_q(agent, a), greedy_q(agent, a))[2]
+    assert np.allclose(after, expected)
+
+
+@pytest.mark.parametrize("prev_action", [False, True])
 def test_the_lstm_reads_the_previous_action_only_with_prev_action(prev_action):
     """Two agents see the same observations but take different actions: only prev_action tells them apart."""
     hp = {"prev_action": prev_action}

@@ -121,6 +121,6 @@ def test_value_map_from_a_real_dqn_agent():
     env = make_env("GridWorld")
     env.reset(seed=0)
     agent = make_agent("dqn", env.observation_space, env.action_space, {"buffer_size": 1000}, device="cpu")
-    overlay = value_overlay(env, agent._greedy_q)
+    overlay = value_overlay(env, agent.q_batch)
     assert overlay is not None and (overlay.greedy >= 0).sum() >= 25 - 6
     env.close()

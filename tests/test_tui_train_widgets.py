@@ -197,3 +197,34 @@ async def test_the_train_screen_is_composed_of_the_widgets():
         screen = app.screen
         assert type(screen.panel) is WatchPane and screen.q_panel is None
         assert "w: watch the agent play" in screen_text(app)
+
+
+@sync
+async def test_the_train_screen_draws_a_deep_agents_value_map_through_its_public_q_batch(monkeypatch):
+    """The screen builds the value map from the learned state the trainer hands over (here a handle that
+    hands a fresh DQN's), asking the agent's public q_batch for every cell at once."""
+    from types import SimpleNamespace
+
+    from rltui.agents import make_agent
+    from rltui.agents.dqn import DQNAgent
+    from rltui.envs import make_env
+
+    env = make_env("GridWorld")
+    agent = make_agent("dqn", env.observation_space, env.action_space, {"buffer_size": 1000}, device="cpu")
+    asked = []
+    real = DQNAgent.q_batch
+    monkeypatch.setattr(DQNAgent, "q_batch", lambda self, obs: asked.append(len(obs)) or real(self, obs))
+    handle = SimpleNamespace(algo="dqn", observation_space=env.observation_space, action_space=env.action_space,
+                             hparams={"buffer_size": 1000}, learned_state=agent.state_dict,
+                             forget_learned_state=lambda: None)
+    app = RltuiApp(start=("train", "GridWorld"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        screen = app.screen
+        screen.q_panel.algo = "dqn"
+        screen.trainer = handle
+        screen._show_values()
+        await pilot.pause()
+        assert asked and asked[0] >= 19  # one batch: every free cell of the 5×5 board
+        assert screen.q_panel.values is not None and screen.q_panel.board.overlay is screen.q_panel.values.overlay
+    env.close()

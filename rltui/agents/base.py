@@ -88,6 +88,12 @@ class Agent(ABC):
         """A *copy* of Q for every state (states × actions) when the state space is Discrete."""
         return None
 
+    def q_batch(self, observations: np.ndarray) -> np.ndarray:
+        """Q-values (N × actions) of N observations in one call, greedy (no exploration, no learning): for a
+        view that asks about many states at once (the Train screen's value map), so it need not reach
+        into how an agent acts. Deep agents have it; the others say they cannot."""
+        raise RltuiError(f"the {self.algo} agent cannot give Q-values of observations")
+
     def set_epsilon(self, value: float | None) -> None:
         """Pin exploration to ``value`` (None returns to the schedule); for the Train screen's control."""
 

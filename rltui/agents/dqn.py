@@ -214,21 +214,24 @@ class DQNAgent(Agent):
             raise RltuiError(f"epsilon must be in [0, 1], not {value}")
         self._pinned_eps = value
 
-    def _greedy_q(self, obs: np.ndarray) -> np.ndarray:
+    def q_batch(self, observations: np.ndarray) -> np.ndarray:
+        """Q-values (N × actions) of N observations in one forward pass, with no exploration, learning or
+        gradient: how acting reads the network, and what a view asks of many states at once (the Train
+        screen's value map of every cell) without reaching into how the agent acts."""
         if self.fast is not None:
-            return self.fast.numpy_q(obs)
+            return self.fast.numpy_q(observations)
         with torch.inference_mode():
-            return self.q(_as_tensor(obs, self.device)).cpu().numpy()
+            return self.q(_as_tensor(observations, self.device)).cpu().numpy()
 
     def act(self, obs: Any, explore: bool = True, action_mask: np.ndarray | None = None) -> int:
         if explore:  # no forward pass for a random action
             action = random_action(self.rng, self.epsilon, self.n_actions, action_mask)
             if action is not None:
                 return action
-        return greedy_action(self._greedy_q(np.asarray(obs)[None])[0], action_mask)
+        return greedy_action(self.q_batch(np.asarray(obs)[None])[0], action_mask)
 
     def act_batch(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
-        actions = self._greedy_q(np.asarray(obs)).argmax(axis=1)
+        actions = self.q_batch(np.asarray(obs)).argmax(axis=1)
         if explore:
             return epsilon_greedy_batch(self.rng, self.epsilon, self.n_actions, actions)
         return actions.astype(np.int64)

@@ -203,6 +203,17 @@ class DRQNAgent(DQNAgent):
         """None: a recurrent agent's Q depends on its memory, not on the state alone."""
         return None
 
+    def q_batch(self, observations: np.ndarray) -> np.ndarray:
+        """Q of each observation as the first step of an episode (an empty memory), leaving the memory
+        of training and greedy acting as it is: Q depends on the memory, so this is only what the agent
+        thinks of a state seen first."""
+        n = len(observations)
+        prev = _as_tensor(np.full((n, 1), -1, dtype=np.int64), self.device) if self.cfg.prev_action else None
+        with torch.inference_mode():
+            q, _ = self.q(_as_tensor(np.asarray(observations), self.device).unsqueeze(1),
+                          self.q.initial_state(n, self.device), prev)
+        return q[:, 0].cpu().numpy()
+
 
 #: The hyperparameter schema the presets loader checks values against (rltui.training.presets).
 HPARAMS = {"drqn": DRQNConfig}

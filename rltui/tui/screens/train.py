@@ -401,7 +401,7 @@ class TrainScreen(Screen):
             twin = make_agent(trainer.algo, trainer.observation_space, trainer.action_space, dict(trainer.hparams),
                               device="cpu")
             twin.load_state_dict(state)
-            overlay = value_overlay(panel.env, twin._greedy_q)
+            overlay = value_overlay(panel.env, twin.q_batch)
         except Exception:  # noqa: BLE001 - the map is a view; training goes on without it
             return
         trainer.forget_learned_state()  # the next watch or map asks for what is learned by then

@@ -20,8 +20,20 @@ from rltui.tui.app import RltuiApp
 from rltui.tui.widgets.footer import Footer
 
 
+def _alive(*kinds: type) -> list:
+    """Every object of these kinds that is still reachable (after a full collection)."""
+    gc.unfreeze()  # the app freezes its heap when a run starts; look at everything
+    gc.collect()
+    return [o for o in gc.get_objects() if issubclass(type(o), kinds)]  # type(): no proxy objects asked
+
+
 @sync
 async def test_opening_and_closing_the_help_leaves_no_widgets_or_render_caches_behind():
+    # Only what this test's app makes counts: earlier tests in the process may have left apps alive
+    # (a module imported while an app captured stdout keeps that app), which is not this app's leak.
+    # The objects alive before are held here, so no new object can take the id of one that dies.
+    before = _alive(FooterKey, StylesCache)
+    old = {id(o) for o in before}
     app = RltuiApp(start=("train", "FrozenLake4x4"))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -29,10 +41,8 @@ async def test_opening_and_closing_the_help_leaves_no_widgets_or_render_caches_b
             await pilot.press("question_mark")
             await pilot.press("question_mark")
         await pilot.pause(0.2)
-        gc.unfreeze()  # the app freezes its start-up heap; look at everything
-        gc.collect()
-        objects = gc.get_objects()
-        widgets = [o for o in objects if issubclass(type(o), Widget)]  # type(): no proxy objects asked
+        objects = [o for o in _alive(Widget, StylesCache) if id(o) not in old]
+        widgets = [o for o in objects if isinstance(o, Widget)]
         keys = [w for w in widgets if isinstance(w, FooterKey)]
         footers = {id(key.parent): key.parent for key in keys if isinstance(key.parent, Footer)}
         assert keys and all(key in key.parent.children for key in keys if key.parent is not None)
@@ -42,6 +52,7 @@ async def test_opening_and_closing_the_help_leaves_no_widgets_or_render_caches_b
         drawn = {id(w._styles_cache) for w in widgets}
         orphans = [o for o in objects if type(o) is StylesCache and id(o) not in drawn]
         assert len(orphans) < 5, f"{len(orphans)} render caches of widgets no longer shown are alive"
+    del before
 
 
 class _Toggling(App):

@@ -124,38 +124,25 @@ class Trainer:
             raise RltuiError("continuing a run needs its checkpoint (agent and header with run_steps)")
         self.hparams = dict(agent.hparams) if agent is not None else resolve_hparams(config)
         self.env, self.vector = self._build_env()
-        obs_space = self.env.single_observation_space if self.vector else self.env.observation_space
-        act_space = self.env.single_action_space if self.vector else self.env.action_space
-        self.observation_space, self.action_space = obs_space, act_space
-        try:
-            if agent is None:
-                agent = make_agent(config.algo, obs_space, act_space, self.hparams, device=self.device,
-                                   seed=config.seed)
-            self._check_agent_fits(agent)
-            agent.prepare(self.env)
-            self._check_destination(agent)
+        self.observation_space = self.env.single_observation_space if self.vector else self.env.observation_space
+        self.action_space = self.env.single_action_space if self.vector else self.env.action_space
+        self._own_store = store is None
+        self.store = store
+        try:  # the env (and maybe the store) are open from here: close them on any one-line error below
+            self.agent = self._build_agent(agent)
+            self.store = store if store is not None else RunStore.open(config.data_dir)
+            self.demos = self._load_demos()  # a person's episodes to learn from first (used in run())
         except BaseException:
             self.env.close()
+            if self._own_store and self.store is not None:
+                self.store.close()
             raise
-        self.agent = agent
-        self.store = store if store is not None else RunStore.open(config.data_dir)
-        self._own_store = store is None
-        self.demos: list = []  # a person's episodes to learn from first (validated now, used in run())
-        if config.demos:
-            from rltui.training.demos import load_demos, parse_demo_ids
-
-            try:
-                self.demos = load_demos(self.store, config.env, config.algo, parse_demo_ids(config.demos),
-                                        config.env_overrides)
-            except BaseException:
-                self.env.close()
-                raise
         self.continue_run = continue_run
         self.run_id: int | None = None
         self.owner = uuid.uuid4().hex  # this process's claim on the run in the store
         self.steps = 0  # steps of this run
         self.episodes = 0
-        self._base_steps = int(getattr(agent, "trained_steps", 0))  # steps the agent had before this run
+        self._base_steps = int(getattr(self.agent, "trained_steps", 0))  # steps the agent had before this run
         if continue_run is not None:
             assert header is not None
             self.steps, self.episodes = int(header["run_steps"]), int(header.get("episodes", 0))
@@ -203,6 +190,25 @@ class Trainer:
         fns = [_EnvFactory(cfg.env, options) for _ in range(cfg.n_envs)]
         cls = gym.vector.AsyncVectorEnv if cfg.vector == "async" else gym.vector.SyncVectorEnv
         return cls(fns, autoreset_mode=AutoresetMode.SAME_STEP), True
+
+    def _build_agent(self, agent: Agent | None) -> Agent:
+        """A new agent from the hyperparameters, or the loaded one, checked against the env and prepared."""
+        if agent is None:
+            agent = make_agent(self.config.algo, self.observation_space, self.action_space, self.hparams,
+                               device=self.device, seed=self.config.seed)
+        self._check_agent_fits(agent)
+        agent.prepare(self.env)
+        self._check_destination(agent)
+        return agent
+
+    def _load_demos(self) -> list:
+        """The demos the config names, validated now so that a bad id fails before the run starts."""
+        if not self.config.demos:
+            return []
+        from rltui.training.demos import load_demos, parse_demo_ids
+
+        cfg = self.config
+        return load_demos(self.store, cfg.env, cfg.algo, parse_demo_ids(cfg.demos), cfg.env_overrides)
 
     def _check_agent_fits(self, agent: Agent) -> None:
         n_states = getattr(agent, "n_states", None)

@@ -164,3 +164,24 @@ def test_eval_window_without_a_display_is_a_one_line_error(capsys, tmp_path, mon
     assert main(["eval", str(out), "--episodes", "1", "--render", "window"]) == 2
     err = capsys.readouterr().err
     assert "--render window: no window" in err and err.count("\n") == 1
+
+
+def test_ctrl_c_anywhere_in_the_main_thread_stops_cleanly_and_a_second_abandons():
+    """The first Ctrl-C must reach the stop however busy the main thread is (drawing the bar, say), not
+    only while it waits; the second abandons."""
+    from rltui.commands.train import _StopSignals
+    from rltui.training.events import TrainerControl
+
+    control = TrainerControl()
+    signals = _StopSignals(control)
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        busy = sum(i * i for i in range(200_000))  # the handler runs here, between bytecodes
+        assert busy > 0 and signals.received == signal.SIGINT
+        assert ("stop", None) in control.state_commands()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            sum(i * i for i in range(200_000))
+    finally:
+        signals.restore()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

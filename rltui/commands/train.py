@@ -14,6 +14,7 @@ stopped run on where its checkpoint left it (same run, same schedules).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from typing import Any
@@ -224,29 +225,31 @@ def _train(args, config, store, agent, header, continue_run) -> int:
 
 
 class _StopSignals:
-    """SIGTERM and SIGHUP stop the run as the first Ctrl-C does (saved, recorded ``stopped``); a
-    background job whose SIGINT is ignored can so be stopped cleanly. After SIGHUP the terminal is
-    gone: stdout and stderr go to /dev/null so no write fails while the run saves."""
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the run cleanly (saved, recorded ``stopped``); a second
+    Ctrl-C abandons it. A handler, not ``except KeyboardInterrupt``: the interrupt lands wherever the
+    main thread is (drawing the bar, say), and only a handler sees every one. A background job whose
+    SIGINT is ignored keeps ignoring it, and can still be stopped with SIGTERM. After SIGHUP the terminal
+    is gone: stdout and stderr go to /dev/null so no write fails while the run saves."""
 
     def __init__(self, control) -> None:
-        import signal
-
         self.control = control
         self.received: int | None = None
         self.hung_up = False
         self._old: dict[int, Any] = {}
-        for name in ("SIGTERM", "SIGHUP"):
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             sig = getattr(signal, name, None)
-            if sig is not None:
-                try:
-                    self._old[sig] = signal.signal(sig, self._handle)
-                except ValueError:  # not the main thread (tests calling main() from a thread)
-                    pass
+            if sig is None or (sig == signal.SIGINT and signal.getsignal(sig) is not signal.default_int_handler):
+                continue
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread (tests calling main() from a thread)
+                pass
 
     def _handle(self, signum: int, frame: Any) -> None:
         import os
-        import signal
 
+        if signum == signal.SIGINT and self.received is not None:
+            raise KeyboardInterrupt  # the second stop asked for: abandon the save
         if signum == getattr(signal, "SIGHUP", None) and not self.hung_up:
             self.hung_up = True
             try:
@@ -256,19 +259,16 @@ class _StopSignals:
                 os.close(devnull)
             except OSError:
                 pass
-        self.received = signum
+        if self.received is None:
+            self.received = signum
         self.control.stop()
 
     def restore(self) -> None:
-        import signal
-
         for sig, old in self._old.items():
             try:
                 signal.signal(sig, old)
             except (ValueError, TypeError):
                 pass
-
-
 
 
 def _watch(done: threading.Event, control, latest: _Latest, config, quiet: bool, signals=None) -> None:
@@ -297,20 +297,21 @@ def _watch(done: threading.Event, control, latest: _Latest, config, quiet: bool,
     with TwoLineProgress(*columns, console=console, disable=quiet, transient=False, expand=True) as bar:
         total = short(config.steps)
         task = bar.add_task(f"{config.algo} on {config.env}", total=config.steps, figures="", steps=f"0/{total}")
-        stopping = False
-        told = False
+        told = stopping = False
         while not done.is_set():
             try:
                 done.wait(0.1)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # only where no handler could be installed (main() in a thread)
                 if stopping:
                     raise
                 stopping = True
                 control.stop()
                 console.print("[yellow]stopping: saving the checkpoint (Ctrl-C again to abandon)[/]")
             if signals is not None and signals.received is not None and not told:
-                told = stopping = True
-                if not signals.hung_up:
+                told = True
+                if signals.received == signal.SIGINT:
+                    console.print("[yellow]stopping: saving the checkpoint (Ctrl-C again to abandon)[/]")
+                elif not signals.hung_up:
                     console.print("[yellow]stopping on a signal: saving the checkpoint[/]")
             p = latest.progress
             if p is not None:

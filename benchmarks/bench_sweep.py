@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._machine import describe, load_average  # noqa: E402
 
 PRESETS = (("CartPole", "dqn"), ("MaskedCartPole", "drqn"))
+#: Issue 13's bar on each seed's final evaluation: DQN on CartPole >= 475, DRQN on MaskedCartPole >= 400.
+BARS = {"dqn": 475.0, "drqn": 400.0}
 
 
 def rltui(data_dir: str, *args: str) -> float:
@@ -45,6 +47,16 @@ def final_evals(data_dir: str, sweep: bool) -> dict[int, float]:
     with RunStore.open(data_dir) as store:
         runs = store.sweep_runs(1) if sweep else store.list_runs(limit=1000)
         return {r["seed"]: store.evaluations(r["id"])[-1]["mean"] for r in runs if store.evaluations(r["id"])}
+
+
+def seed_figures(store) -> dict[int, tuple[float, float]]:
+    """Each trial's seed -> (final, best) greedy evaluation mean."""
+    figures = {}
+    for run in store.sweep_runs(1):
+        means = [e["mean"] for e in store.evaluations(run["id"])]
+        if means:
+            figures[run["seed"]] = (means[-1], max(means))
+    return figures
 
 
 def ratio(args: argparse.Namespace) -> None:
@@ -78,7 +90,13 @@ def table(args: argparse.Namespace) -> None:
                             "--quiet")
             with RunStore.open(data_dir) as store:
                 _, configs = summarize(store, 1)
+                per_seed = seed_figures(store)
             c = configs[0]
+            bar = BARS[algo]
+            for seed, (final, best) in sorted(per_seed.items()):
+                print(f"  seed {seed}: final {final:.1f}, best {best:.1f}")
+            passed = sum(final >= bar for final, _ in per_seed.values())
+            print(f"  final >= {bar:g} on {passed} of {len(per_seed)} seeds")
             rows.append((env, algo, c, seconds))
             print(f"{algo} on {env}: {seconds:.0f} s (load average {load_average()})", flush=True)
     print("| env | algo | seeds | final mean ± std | final IQM [95% CI] | best IQM [95% CI] "

@@ -52,9 +52,22 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def span(seconds: float) -> str:
+    """A duration in few characters, for panels: ``8:41`` under an hour, ``19h19m`` under 100 hours,
+    ``41d07h`` beyond (a clock's seconds say nothing over hours)."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 3600:
+        return clock(seconds)
+    hours, minutes = seconds // 3600, seconds % 3600 // 60
+    if hours < 100:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
 def time_left(done: float, total: float, per_second: float) -> str | None:
-    """What is left of a run at its current rate, as ``8:41 left``; None when it cannot be said yet
-    (no rate, nothing to do, or an open-ended run)."""
+    """What is left of a run at its current rate, as ``8:41 left`` or ``19h19m left``; None when it
+    cannot be said yet (no rate, nothing to do, or an open-ended run)."""
     if total <= 0 or per_second <= 0 or done >= total or not math.isfinite(per_second):
         return None
-    return f"{clock((total - done) / per_second)} left"
+    return f"{span((total - done) / per_second)} left"

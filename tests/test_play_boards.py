@@ -32,13 +32,15 @@ def test_full_gridworld_has_no_fog():
     env.close()
 
 
-def test_time_left_reads_as_a_clock():
-    from rltui.numbers import clock, time_left
+def test_time_left_reads_as_a_clock_then_in_hours_and_days():
+    from rltui.numbers import clock, span, time_left
 
     assert time_left(7_900, 150_000, 273) == "8:41 left"
-    assert time_left(0, 10_000_000, 1000) == "2:46:40 left"
+    assert time_left(0, 10_000_000, 1000) == "2h46m left"  # hours without their seconds
+    assert time_left(6_890, 100_000_000, 1_440) == "19h17m left"
+    assert time_left(0, 100_000_000, 100) == "11d13h left"
     assert time_left(10, 10, 100) is None and time_left(5, 10, 0) is None
-    assert clock(75) == "1:15"
+    assert clock(75) == "1:15" and span(75) == "1:15" and span(3599) == "59:59" and span(3600) == "1h00m"
 
 
 def test_each_step_says_what_happened():

@@ -52,18 +52,18 @@ async def test_run_stats_repaint_when_a_figure_changes_and_show_time_left_news_a
         await pilot.pause()
         assert widget_text(stats).startswith("● paused") and "left" not in widget_text(stats)
         stats.evaluation = Evaluation(1000, 0.72, 0.45, 10, success_rate=0.7)
-        stats.phase, stats.news = "finished", "saved run-7.npz"
+        stats.phase, stats.saved = "finished", ("/data/checkpoints/run-7.npz", False)
         await pilot.pause()
         text = widget_text(stats)
         assert text.startswith("■ finished") and "saved run-7.npz" in text and "ε" not in text
-        assert text.endswith("greedy eval @1k: 0.72 ± 0.45 · success 70%")
+        assert text.endswith("greedy eval @1k (10 episodes): 0.72 ± 0.45 · success 70%")  # room for detail
         assert "saved run-7.npz" in screen_text(pilot.app)  # on screen, not only in the widget
 
         painted = []
         stats.update = lambda content, layout=True: painted.append(content)
-        stats.news, stats.run_id = "saved run-7.npz", 7  # the values it has: no repaint
+        stats.saved, stats.run_id = ("/data/checkpoints/run-7.npz", False), 7  # the values it has: no repaint
         assert painted == []
-        stats.news = "no checkpoint saved"
+        stats.saved = (None, False)
         assert len(painted) == 1 and "no checkpoint saved" in painted[0].plain
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -43,12 +44,14 @@ from rltui.tui.live import LiveRun, Refresh, RunEvent
 from rltui.tui.messages import Latest
 from rltui.tui.screens.train_form import TrainForm
 from rltui.tui.widgets.chart import RewardChart
+from rltui.tui.widgets.fit import fit
 from rltui.tui.widgets.footer import Footer
 from rltui.tui.widgets.q_panel import QPanel, QTable, ValueMap
 from rltui.tui.widgets.run_stats import RunFailure, RunStats
 from rltui.tui.widgets.watch_pane import WatchPane
 
 SLOW_STEPS_S = 20
+HEADER_SIDES = 18  # the header's icon (8 columns) and clock space (10) beside its title
 PAINT_EVERY_S = 0.25  # live panels: four repaints a second
 VALUES_EVERY_S = 3.0  # the value map of a deep agent on a grid: a new one every 3 s
 
@@ -149,17 +152,29 @@ class TrainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"train · {self.entry.title}" + (f" · continuing {self.source}" if self.source else "")
-        if self.demos:
-            self.sub_title += " · from your play"
-        if self.resume is not None:  # s carries this run on where its checkpoint left it
-            self.sub_title = f"train · {self.entry.title} · run #{self.resume[0]} from step " \
-                             f"{int(self.resume[1]['run_steps']):,}"
+        self._show_title()
         q = self.loaded.q_values() if self.loaded is not None else None
         if q is not None and self.q_panel is not None:  # continuing a run: start from its table
             self.q_panel.table = QTable(q, int(getattr(self.loaded, "trained_steps", 0)))
         self._show_plan()
         self.set_interval(1.0, self._every_second)
+
+    def _show_title(self) -> None:
+        """The header's subtitle, worded to fit the title's room at this width (Textual cuts it with …)."""
+        where = f"train · {self.entry.title}"
+        if self.resume is not None:  # s carries this run on where its checkpoint left it
+            run, steps = f"run #{self.resume[0]}", int(self.resume[1]["run_steps"])
+            tails = [f" · {run} from step {steps:,}", f" · {run} from step {short(steps)}",
+                     f" · {run} from {short(steps)}", f" · {run} @{short(steps)}"]
+        else:
+            demos = " · from your play" if self.demos else ""
+            tails = [f" · continuing {self.source}{demos}", f" · from {self.source}{demos}"] if self.source \
+                else [demos]
+        room = self.app.size.width - HEADER_SIDES - cell_len(f"{self.app.title} — ")
+        self.sub_title = fit(room, *(where + tail for tail in tails))
+
+    def on_resize(self) -> None:
+        self._show_title()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The footer shows only the keys that do something now (so it fits at 60 columns): start
@@ -345,11 +360,7 @@ class TrainScreen(Screen):
         else:
             # End-of-run news goes in the stats panel, which covers nothing (a toast sat on the board's
             # caption for seconds); the full paths are in Runs and `rltui runs show`.
-            from pathlib import Path
-
-            saved = f"saved {Path(event.checkpoint).name}" if event.checkpoint else "no checkpoint saved"
-            best = " (+ best eval)" if event.best_checkpoint else ""
-            self.stats.news = f"{saved}{best}"
+            self.stats.saved = (event.checkpoint, bool(event.best_checkpoint))
 
     # ---- the run in time: Q snapshots kept during a run, scrubbed after it ---------------------------
     def _run_in_time(self, steps: int, q: np.ndarray) -> list[tuple[int, np.ndarray, int]]:

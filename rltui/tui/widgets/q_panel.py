@@ -9,20 +9,28 @@ with its gap to the optimal Q* where the env has a model; else a deep agent's va
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from textual.app import ComposeResult
 from textual.reactive import var
 
 from rltui.envs import make_env
-from rltui.numbers import short
+from rltui.numbers import num, short
 from rltui.play.board import QOverlay, board_of, q_overlay
 from rltui.play.keymaps import KeyMap
 from rltui.play.realtime import view_of
 from rltui.training.config import TABULAR_ALGOS
 from rltui.tui.widgets.board import BoardView
+from rltui.tui.widgets.fit import fit, widest
 from rltui.tui.widgets.watch_pane import WatchPane
+
+if TYPE_CHECKING:
+    from rltui.agents.value_iteration import Gap
+
+
+#: Lines the caption under the board has (app.tcss: #qcaption's max-height)
+CAPTION_LINES = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +69,7 @@ class QPanel(WatchPane):
         self.board.board = self.start_board
         #: (steps, Q, episodes so far) kept during the run, for stepping through it afterwards
         self.history: list[tuple[int, np.ndarray, int]] = []
-        self.gap = ""  # "gap to Q*: …" for the latest table
+        self.gap: Gap | None = None  # the latest table's gap to Q*
 
     def compose(self) -> ComposeResult:
         yield self.board
@@ -69,7 +77,7 @@ class QPanel(WatchPane):
 
     def new_run(self, algo: str) -> None:
         """Forget the last run's tables (a new one starts)."""
-        self.history, self.gap = [], ""
+        self.history, self.gap = [], None
         self.scrub = None
         self.table = self.values = self.q_star = None
         self.algo = algo
@@ -119,11 +127,20 @@ class QPanel(WatchPane):
             return
         from rltui.agents.value_iteration import gap_to_optimal
 
-        gap = gap_to_optimal(q, q_star, mask=getattr(self.env.unwrapped, "action_masks", None))
-        self.gap = f"gap to Q*: max|Q−Q*| {gap.max_abs:.3f}, greedy optimal {gap.agreement:.0%}"
+        self.gap = gap_to_optimal(q, q_star, mask=getattr(self.env.unwrapped, "action_masks", None))
+
+    def gap_line(self, width: int) -> str:
+        """``gap to Q*: max|Q−Q*| 0.123, greedy optimal 87%`` ('' without Q*), shorter where narrow."""
+        if self.gap is None:
+            return ""
+        most, agree = self.gap.max_abs, f"{self.gap.agreement:.0%}"
+        size = f"{most:.3f}" if abs(most) < 10 else num(most)
+        return fit(width, f"gap to Q*: max|Q−Q*| {size}, greedy optimal {agree}",
+                   f"Q* gap: max|Q−Q*| {size} · greedy {agree} optimal", f"Q* gap: max|Q−Q*| {size} · {agree} optimal")
 
     def paint(self) -> None:
         loop, frame = self.loop, self.frame
+        width = self.caption_width
         if loop is not None and frame is not None:  # the watch, on the board of the watched game
             env = loop.session.env
             self.board.board = view_of(env) if frame.view is None else frame.view
@@ -134,28 +151,42 @@ class QPanel(WatchPane):
         if self.scrub is not None:
             steps, q, _ = self.history[self.scrub]
             self.board.overlay = q_overlay(self.env, q)
-            self.show_caption(f"Q @{short(steps)} ({self.scrub + 1}/{len(self.history)}), the chart up to then · "
-                              "[ earlier, ] later (past the end: final)")
+            at = f"Q @{short(steps)} ({self.scrub + 1}/{len(self.history)})"
+            self.show_caption(fit(width, f"{at}, the chart up to then · [ earlier, ] later (past the end: final)",
+                                  f"{at}, the chart up to then\n[ earlier, ] later (past the end: final)",
+                                  f"{at}, the chart up to then\n[ earlier, ] later, past the end: final",
+                                  f"{at}, chart up to then\n[ earlier, ] later, past end: final"))
             return
         if self.q is not None:
             self.board.overlay = q_overlay(self.env, self.q)
         else:
             self.board.overlay = None if self.values is None else self.values.overlay
-        lines = [self._what() + (" · w: stop watching" if self.watching else " · w: watch")]
-        if self.gap:
-            lines.append(self.gap)
+        lines = self._what(width).split("\n")
+        gap = self.gap_line(width)
+        hint = "w: stop watching" if self.watching else "w: watch"
+        if widest(f"{lines[-1]} · {hint}") <= width:
+            lines[-1] += f" · {hint}"
+            hint = ""
+        lines += [gap] if gap else []
+        if hint and len(lines) < CAPTION_LINES:  # else the footer's w says it
+            lines.append(hint)
         self.show_caption("\n".join(lines))
 
-    def _what(self) -> str:
-        """What the board shows, for the caption."""
+    def _what(self, width: int) -> str:
+        """What the board shows, for the caption: one line, or two where narrow."""
         if self.table is not None:
             return f"Q @{short(self.table.steps)}: colour max Q, arrow greedy"
         if self.wants_values:
-            return ("values appear here a few seconds into the run" if self.values is None else
-                    f"values @{short(self.values.steps)}: the agent put on each free cell; colour its best "
-                    "Q, arrow its action")
+            if self.values is None:
+                return fit(width, "values appear here a few seconds into the run",
+                           "values appear here after a few seconds")
+            at = f"values @{short(self.values.steps)}"
+            return fit(width, f"{at}: the agent put on each free cell; colour its best Q, arrow its action",
+                       f"{at}: the agent put on each free cell\ncolour its best Q, arrow its action",
+                       f"{at}: agent on each free cell\ncolour its best Q, arrow its action")
         if self.entry.family == "gridworld" and self.algo in TABULAR_ALGOS:
-            return "tabular GridWorld learns on 3×3 views: no per-cell Q to draw"
+            return fit(width, "tabular GridWorld learns on 3×3 views: no per-cell Q to draw",
+                       "tabular GridWorld learns on 3×3 views:\nno per-cell Q to draw")
         if self.algo in TABULAR_ALGOS or self.algo == "dqn":
             return "Q-values appear here as training runs"
         return "this agent has no Q-table to draw"

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from rltui.play.realtime import GameLoop, LoopFrame
 from rltui.play.viewer import Viewer
 from rltui.tui.messages import Latest, Throttle
+from rltui.tui.widgets.fit import fit, width_of
 from rltui.tui.widgets.frame import FrameView
 
 FRAMES_PER_S = 20  # frames the loop posts at most (an episode's last one always)
@@ -96,6 +97,14 @@ class WatchPane(Vertical):
     def watch_frame(self) -> None:
         self.paint()
 
+    def on_resize(self) -> None:
+        self.paint()  # the captions' wording depends on the width
+
+    @property
+    def caption_width(self) -> int:
+        """The caption's width (the pane's content width; :data:`fit.NARROW` before layout)."""
+        return width_of(self)
+
     def paint(self) -> None:
         frame = self.frame
         if frame is not None and isinstance(frame.view, (np.ndarray, str)):  # str: an ansi picture or readout
@@ -104,11 +113,13 @@ class WatchPane(Vertical):
                           ("watching — w to stop" if self.watching else "w: watch the agent play"))
 
     def watch_caption(self) -> str:
-        """The watch's figures once its first frame is in, else ''."""
+        """The watch's figures once its first frame is in, else '' (one line, or two where narrow)."""
         f = self.frame
         if f is None or self.loop is None:
             return ""
-        return f"watching: episode {f.episode} · step {f.step} · return {f.ret:g} — w to stop"
+        where, ret = f"watching: episode {f.episode} · step {f.step}", f"return {f.ret:g}"
+        return fit(self.caption_width, f"{where} · {ret} — w to stop", f"{where}\n{ret} — w to stop",
+                   f"watching: ep {f.episode} · step {f.step}\n{ret} — w to stop")
 
     def show_caption(self, caption: str) -> None:
         """Update the caption only when it changes (each update of this auto-height widget lays out the screen)."""

@@ -15,6 +15,7 @@ from test_tui_support import sync
 from textual.widgets import Header
 from textual.widgets._header import HeaderTitle
 
+from rltui.play.board import QOverlay
 from rltui.play.realtime import LoopFrame
 from rltui.training.events import Evaluation, Finished, Progress
 from rltui.tui.app import RltuiApp
@@ -55,9 +56,9 @@ async def _caption(pilot, screen, state: str) -> list[str]:
     await pilot.pause()
     caption = screen.panel.caption
     lines = _fits(caption, state, 3)
-    panel = screen.panel.region
-    assert caption.region.bottom <= panel.bottom and caption.region.height >= len(lines), \
-        f"caption at {state} is cut by its panel: {caption.region} in {panel}"
+    shown = screen.panel.region.intersection(screen.query_one("#train-live").region)  # in sight
+    assert caption.region.bottom <= shown.bottom and caption.region.height >= len(lines), \
+        f"caption at {state} is out of sight: {caption.region} in {shown}"
     return lines
 
 
@@ -102,6 +103,8 @@ def test_every_line_of_the_train_screen_fits_its_panel(env, algo, size):
             stats.progress = Progress(12_345, 1_234_567, 69_560, 0.0, figures, paused=True)
             lines = await _stats(pilot, screen, "paused")
             assert lines[0].startswith("● paused") and "eval @99.9k" in lines[4]
+            await _captions(pilot, screen, env, algo)
+            rows = screen.panel.region.height  # the board's and caption's room while the run trains
             for status, checkpoint, best, news in [("finished", PATH, PATH, "(+"), ("stopped", PATH, None, "saved"),
                                                    ("finished", None, None, "no checkpoint saved")]:
                 screen.running = True
@@ -112,44 +115,47 @@ def test_every_line_of_the_train_screen_fits_its_panel(env, algo, size):
                 if checkpoint:
                     assert lines[3].startswith("saved") and ("run12345" in lines[3] or f"run #{RUN}" in lines[3])
             screen.running = True
-            screen._finished(Finished("failed", 12_345, 1_234_567, 69_560, None, "RuntimeError: boom"))
+            error = "RuntimeError: CUDA error: an illegal memory access was encountered (at step 12,345 of the run)"
+            screen._finished(Finished("failed", 12_345, 1_234_567, 69_560, None, error))
             lines = await _stats(pilot, screen, "failed")
             _check_running(lines, "failed")
-            assert screen.failure.has_class("-shown")
-
-            panel = screen.q_panel
-            caption = await _caption(pilot, screen, "before a run")
-            if panel is None:  # the watch pane of a game that is no grid
-                await _watching(pilot, screen)
-                return
-            n_states, n_actions = panel.env.observation_space.n if hasattr(panel.env.observation_space, "n") \
-                else 1, panel.env.action_space.n
-            if panel.wants_values:
-                rows = len(panel.start_board.cells)
-                from rltui.play.board import QOverlay
-
-                grid = np.arange(rows * rows, dtype=float).reshape(rows, rows)
-                panel.values = ValueMap(QOverlay(np.ones((rows, rows), dtype=int), grid, 0.0, grid.max()), 99_900)
-                caption = await _caption(pilot, screen, "value map")
-                assert caption[0].startswith("values @99.9k") and "arrow its action" in "\n".join(caption)
-            elif algo in ("q", "sarsa") and panel.entry.family != "gridworld":
-                rng = np.random.default_rng(0)
-                q = rng.normal(size=(n_states, n_actions))
-                panel.table = QTable(q, 99_900)
-                panel.q_star = q + 123.456 * (rng.random(q.shape) > 0.5)
-                caption = await _caption(pilot, screen, "table with its gap to Q*")
-                assert caption[0].startswith("Q @99.9k: colour max Q, arrow greedy")
-                assert any("max|Q−Q*| 123" in line and "optimal" in line for line in caption), caption
-                panel.history = [(i * 1000, q, i) for i in range(1, 13)]
-                panel.step_in_time(-1)
-                caption = await _caption(pilot, screen, "stepped back in time")
-                assert caption[0].startswith("Q @11k (11/12)") and "[ earlier" in "\n".join(caption), caption
-                panel.step_in_time(1)
-            else:
-                await _caption(pilot, screen, f"{algo} on {env}")
-            await _watching(pilot, screen)
+            failure = screen.failure
+            assert failure.has_class("-shown") and failure.region.height >= len(_lines(failure)) + 2  # + border
+            await _caption(pilot, screen, "failed")  # the error takes the chart's place, not the board's
+            assert screen.panel.region.height >= rows
 
     run()
+
+
+async def _captions(pilot, screen, env: str, algo: str) -> None:
+    """The caption under the board in each of its states, while a run trains."""
+    panel = screen.q_panel
+    await _caption(pilot, screen, "before a run")
+    if panel is None:  # the watch pane of a game that is no grid
+        await _watching(pilot, screen)
+        return
+    if panel.wants_values:
+        rows = len(panel.start_board.cells)
+        grid = np.arange(rows * rows, dtype=float).reshape(rows, rows)
+        panel.values = ValueMap(QOverlay(np.ones((rows, rows), dtype=int), grid, 0.0, grid.max()), 99_900)
+        caption = await _caption(pilot, screen, "value map")
+        assert caption[0].startswith("values @99.9k") and "arrow its action" in "\n".join(caption)
+    elif algo in ("q", "sarsa") and panel.entry.family != "gridworld":
+        rng = np.random.default_rng(0)
+        q = rng.normal(size=(panel.env.observation_space.n, panel.env.action_space.n))
+        panel.table = QTable(q, 99_900)
+        panel.q_star = q + 123.456 * (rng.random(q.shape) > 0.5)
+        caption = await _caption(pilot, screen, "table with its gap to Q*")
+        assert caption[0].startswith("Q @99.9k: colour max Q, arrow greedy")
+        assert any("max|Q−Q*| 123" in line and "optimal" in line for line in caption), caption
+        panel.history = [(i * 1000, q, i) for i in range(1, 13)]
+        panel.step_in_time(-1)
+        caption = await _caption(pilot, screen, "stepped back in time")
+        assert caption[0].startswith("Q @11k (11/12)") and "[ earlier" in "\n".join(caption), caption
+        panel.step_in_time(1)
+    else:
+        await _caption(pilot, screen, f"{algo} on {env}")
+    await _watching(pilot, screen)
 
 
 async def _watching(pilot, screen) -> None:

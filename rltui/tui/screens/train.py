@@ -221,6 +221,7 @@ class TrainScreen(Screen):
         if self.q_panel is not None:
             self.q_panel.new_run(config.algo)
         self.failure.message = ""
+        self.chart.display = True
         form.freeze(True)
         self.set_focus(None)
         self._done.clear()
@@ -355,6 +356,9 @@ class TrainScreen(Screen):
         self.query_one(TrainForm).freeze(False)
         if event.status == "failed":
             self.failed = event.error or "unknown error"
+            # the error takes the chart's place: at 80×24 the error, the chart and the board do not all fit,
+            # and the board's caption went out of sight
+            self.chart.display = False
             self.failure.message = (f"training failed: {self.failed}\nthe run is marked failed in the store; "
                                     "change the settings and press s to try again")
         else:

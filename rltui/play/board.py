@@ -31,11 +31,18 @@ class Cell:
 
 @dataclass(frozen=True)
 class Board:
-    """A grid to draw: ``cells[row][col]``, the agent's cell (row, col) and a line under it."""
+    """A grid to draw: ``cells[row][col]``, the agent's cell (row, col) and a line under it, with
+    shorter wordings of that line for where the board has little room (``short``: shortest last)."""
 
     cells: tuple[tuple[Cell, ...], ...]
     agent: tuple[int, int] | None
     caption: str = ""
+    short: tuple[str, ...] = ()
+
+    @property
+    def captions(self) -> tuple[str, ...]:
+        """The caption's wordings, most detailed first (none without a caption)."""
+        return (self.caption, *self.short) if self.caption else ()
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -115,10 +122,13 @@ def board_of(env, reveal: bool = False) -> Board | None:
                 else:
                     row.append(Cell("", FLOOR))
             grid.append(tuple(row))
-        caption = "you see what the agent sees, the 3×3 around you (░ fog; nothing is remembered)" if partial else ""
+        caption, short = "", ()
+        if partial:
+            caption = "you see what the agent sees, the 3×3 around you (░ fog; nothing is remembered)"
+            short = ("the agent sees the 3×3 around it; the rest is fog", "3×3 view; dark: fog")
         if reveal and u.view == "partial":
-            caption = "the whole board (the agent sees only the 3×3 around it)"
-        return Board(tuple(grid), (ar, ac), caption)
+            caption, short = "the whole board (the agent sees only the 3×3 around it)", ("the whole board",)
+        return Board(tuple(grid), (ar, ac), caption, short)
     if kind == "ThreeStateMDPEnv":
         state = int(u.state)
         from rltui.play.narrate import mdp_legend

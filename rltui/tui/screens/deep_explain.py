@@ -125,8 +125,8 @@ walked away from).
         if self.entry.kind == "grid":
             sees, full = board_of(ex.env), board_of(ex.env, reveal=True)
             if sees is not None and full is not None:
-                self.query_one("#deep-sees", BoardView).board = replace(sees, caption="what it sees")
-                self.query_one("#deep-full", BoardView).board = replace(full, caption="the whole board")
+                self.query_one("#deep-sees", BoardView).board = replace(sees, caption="what it sees", short=())
+                self.query_one("#deep-full", BoardView).board = replace(full, caption="the whole board", short=())
         panel.update(self._dqn_text(view) if view.algo == "dqn" else self._drqn_text(view))
 
     def _head(self, view) -> Text:

@@ -1,7 +1,8 @@
 """A grid env drawn as coloured cells, optionally with a Q-table overlay (heatmap + greedy arrows).
 
 The widget only paints a :class:`rltui.play.board.Board` through :func:`rltui.play.board_text.board_text`
-(the same picture ``rltui eval --render terminal`` prints), sized to the space it has.
+(the same picture ``rltui eval --render terminal`` prints), sized to the space it has: smaller cells,
+then two rows a line, and a shorter caption, rather than a board cut at the bottom.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class BoardView(Widget):
         self.refresh()
 
     def caption_lines(self) -> list[str]:
-        return caption_lines(self.board, self.content_size.width)
+        """The caption as drawn: in the wording that fits beside the board at its size."""
+        return caption_lines(self.board, self.content_size.width, self.content_size.height)
 
     def cell_size(self) -> tuple[int, int]:
         return cell_size(self.board, self.content_size.width, self.content_size.height)

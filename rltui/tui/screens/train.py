@@ -50,6 +50,9 @@ from rltui.tui.widgets.q_panel import QPanel, QTable, ValueMap
 from rltui.tui.widgets.run_stats import RunFailure, RunStats
 from rltui.tui.widgets.watch_pane import WatchPane
 
+#: The chart's height at the least (app.tcss: #chart's min-height), where a tall board takes its rows
+CHART_MIN_ROWS = 5
+
 SLOW_STEPS_S = 20
 HEADER_SIDES = 18  # the header's icon (8 columns) and clock space (10) beside its title
 PAINT_EVERY_S = 0.25  # live panels: four repaints a second
@@ -130,6 +133,7 @@ class TrainScreen(Screen):
         self.stats = RunStats(id="stats")
         self.failure = RunFailure(id="train-error")
         self.chart = RewardChart(bar=self.entry.solved, id="chart")
+        self._panel_rows: int | None = None  # the Q panel's height where its board takes the chart's rows
         self.panel: WatchPane = (QPanel(self.entry, algo=self.algo, id="qpanel") if self.entry.kind == "grid"
                                  else WatchPane(self.entry, id="qpanel"))
 
@@ -153,6 +157,7 @@ class TrainScreen(Screen):
 
     def on_mount(self) -> None:
         self._show_title()
+        self.call_after_refresh(self._share_rows)
         q = self.loaded.q_values() if self.loaded is not None else None
         if q is not None and self.q_panel is not None:  # continuing a run: start from its table
             self.q_panel.table = QTable(q, int(getattr(self.loaded, "trained_steps", 0)))
@@ -175,6 +180,24 @@ class TrainScreen(Screen):
 
     def on_resize(self) -> None:
         self._show_title()
+        self.call_after_refresh(self._share_rows)
+
+    def _share_rows(self) -> None:
+        """A tall board (FrozenLake 8×8, Taxi at 80×24) takes rows from the chart, down to the chart's
+        minimum, where that draws it at one line a row (its glyphs and Q arrows), else at two rows a line
+        with its caption (GridWorldPartial's 9×9); where its even share is enough, and while an error
+        stands in the chart's place, the panel takes that share."""
+        panel = self.q_panel
+        if panel is None:
+            return
+        rows = None
+        if self.chart.display:
+            free = self.chart.outer_size.height + panel.outer_size.height
+            want = next((n for n in panel.rows_wanted() if n <= free - CHART_MIN_ROWS), 0)
+            rows = want if want > free // 2 else None
+        if rows != self._panel_rows:
+            self._panel_rows = rows
+            panel.styles.height = "1fr" if rows is None else rows
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The footer shows only the keys that do something now (so it fits at 60 columns): start
@@ -222,6 +245,7 @@ class TrainScreen(Screen):
             self.q_panel.new_run(config.algo)
         self.failure.message = ""
         self.chart.display = True
+        self.call_after_refresh(self._share_rows)
         form.freeze(True)
         self.set_focus(None)
         self._done.clear()
@@ -359,6 +383,7 @@ class TrainScreen(Screen):
             # the error takes the chart's place: at 80×24 the error, the chart and the board do not all fit,
             # and the board's caption went out of sight
             self.chart.display = False
+            self._share_rows()
             self.failure.message = (f"training failed: {self.failed}\nthe run is marked failed in the store; "
                                     "change the settings and press s to try again")
         else:

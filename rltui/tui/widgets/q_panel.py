@@ -18,6 +18,7 @@ from textual.reactive import var
 from rltui.envs import make_env
 from rltui.numbers import num, short
 from rltui.play.board import QOverlay, board_of, q_overlay
+from rltui.play.board_text import HALF, lines_needed
 from rltui.play.keymaps import KeyMap
 from rltui.play.realtime import view_of
 from rltui.training.config import TABULAR_ALGOS
@@ -81,6 +82,14 @@ class QPanel(WatchPane):
         self.scrub = None
         self.table = self.values = self.q_star = None
         self.algo = algo
+
+    def rows_wanted(self) -> tuple[int, int]:
+        """The panel's height (border included) for its board at one line a row (room for its glyphs
+        and Q arrows), then at two rows a line: under the board's shortest caption, over the panel's
+        own caption at its tallest."""
+        board = self.start_board
+        rows, caption = board.shape[0], (1 if board.captions else 0) + CAPTION_LINES + 1
+        return lines_needed(rows, 1) + caption, lines_needed(rows, HALF) + caption
 
     @property
     def q(self) -> np.ndarray | None:

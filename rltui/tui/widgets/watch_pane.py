@@ -45,7 +45,8 @@ class WatchPane(Vertical):
         self.viewer: Viewer | None = None
         self.caption = Static(id="qcaption")
         self._caption_text: str | None = None
-        self.picture = FrameView("press w while training to watch the agent play", id="qframe")
+        self.picture = FrameView("press w while training to watch the agent play",
+                                 "w while training: watch the agent play", "w in a run: watch the agent", id="qframe")
 
     def compose(self) -> ComposeResult:
         yield self.picture

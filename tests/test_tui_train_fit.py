@@ -1,6 +1,6 @@
 """Nothing a person needs is cut at 80×24: every line the Train screen's stats panel and the caption
-under its board show fits its widget, for every kind of run and every state a run goes through (and
-the same at 120×40, where more detail shows).
+under its board show fits its widget, and the board (or the watch's placeholder) fits its room, for
+every kind of run and every state a run goes through (and the same at 120×40, where more detail shows).
 
 The widgets' own content is read (not the screen's text, where Textual has already wrapped a long line
 onto the next one and pushed the panel's last line out of sight).
@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from rich.cells import cell_len
+from test_tui_board_fit import assert_drawn_whole
 from test_tui_support import sync
 from textual.widgets import Header
 from textual.widgets._header import HeaderTitle
@@ -24,7 +25,8 @@ from rltui.tui.widgets.q_panel import QTable, ValueMap
 
 #: (env, algo): tabular on the toy-text grids, DQN on CartPole and on GridWorld (the value map), DRQN
 KINDS = [("FrozenLake4x4", "q"), ("Taxi", "q"), ("CliffWalking", "sarsa"), ("CartPole", "dqn"),
-         ("GridWorld", "dqn"), ("GridWorld", "q"), ("GridWorldPartial", "drqn"), ("MaskedCartPole", "drqn")]
+         ("GridWorld", "dqn"), ("GridWorld", "q"), ("GridWorldPartial", "drqn"), ("MaskedCartPole", "drqn"),
+         ("FrozenLake8x8", "q"), ("ThreeStateMDP", "q")]
 SIZES = [(80, 24), (120, 40)]
 RUN = 12345  # a long run id
 PATH = "/home/someone/.local/share/rltui/checkpoints/run12345-GridWorldPartial-drqn.pt"
@@ -59,6 +61,9 @@ async def _caption(pilot, screen, state: str) -> list[str]:
     shown = screen.panel.region.intersection(screen.query_one("#train-live").region)  # in sight
     assert caption.region.bottom <= shown.bottom and caption.region.height >= len(lines), \
         f"caption at {state} is out of sight: {caption.region} in {shown}"
+    panel = screen.q_panel
+    picture = screen.panel.picture if panel is None else panel.board
+    assert_drawn_whole(picture, f"{screen.entry.name} at {state}")
     return lines
 
 
@@ -104,7 +109,8 @@ def test_every_line_of_the_train_screen_fits_its_panel(env, algo, size):
             lines = await _stats(pilot, screen, "paused")
             assert lines[0].startswith("● paused") and "eval @99.9k" in lines[4]
             await _captions(pilot, screen, env, algo)
-            rows = screen.panel.region.height  # the board's and caption's room while the run trains
+            # the board's and caption's share while the run trains (a tall board may take more, from the chart)
+            even = (screen.chart.outer_size.height + screen.panel.outer_size.height) // 2
             for status, checkpoint, best, news in [("finished", PATH, PATH, "(+"), ("stopped", PATH, None, "saved"),
                                                    ("finished", None, None, "no checkpoint saved")]:
                 screen.running = True
@@ -122,7 +128,7 @@ def test_every_line_of_the_train_screen_fits_its_panel(env, algo, size):
             failure = screen.failure
             assert failure.has_class("-shown") and failure.region.height >= len(_lines(failure)) + 2  # + border
             await _caption(pilot, screen, "failed")  # the error takes the chart's place, not the board's
-            assert screen.panel.region.height >= rows
+            assert screen.panel.region.height >= even
 
     run()
 

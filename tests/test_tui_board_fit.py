@@ -106,7 +106,7 @@ def test_every_board_fits_its_room_at_80x24(name, monkeypatch):
             await pilot.pause()
             assert compare.match is not None, f"{name}: compare did not start"
             await _boards(pilot, compare, "Compare, first round")
-            # the results at their tallest (app.tcss max-height 8): the last four rounds and the summary
+            # the results at their tallest (app.tcss max-height 8: the newest rounds, the summary and the hint)
             compare.query_one("#compare-results").update("\n".join(f"result line {i}" for i in range(8)))
             await _boards(pilot, compare, "Compare, results at their tallest")
             app.pop_screen()

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,13 +27,11 @@ from rltui.play.realtime import GameLoop, LoopFrame, frame_of
 from rltui.tui.messages import Latest, Throttle
 from rltui.tui.screens.play import _num
 from rltui.tui.widgets.board import BoardView
+from rltui.tui.widgets.compare_results import ResultsPanel
 from rltui.tui.widgets.footer import Footer
 from rltui.tui.widgets.frame import FrameView
 
 log = logging.getLogger(__name__)
-
-_WHO = {"human": ("you", "#69db7c"), "agent": ("agent", "#ff6b6b"), "tie": ("tie", "#ffd43b")}
-
 
 class SideUpdate(Latest):
     """A frame from one side's game loop; ``payload`` is ``(side, LoopFrame)``."""
@@ -90,7 +86,7 @@ class CompareScreen(Screen):
             with Vertical(classes="compare-side"):
                 yield Static("agent", classes="compare-title", id="agent-title")
                 yield self._view("agent")
-        yield Static(id="compare-results")
+        yield ResultsPanel(id="compare-results")
         yield Static(Text.assemble(("keys ", "bold"), self.keymap.help_line()), id="keybar")
         yield Footer()
 
@@ -233,24 +229,14 @@ class CompareScreen(Screen):
     def _draw_results(self) -> None:
         if self.match is None:
             return
-        table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
-        for col in ("seed", "you", "agent", "winner"):
-            table.add_column(col, justify="left" if col == "winner" else "right", no_wrap=True)
-        played = self.match.rounds[: self.match.index + 1]
-        for r in played[-4:]:  # the last few fit at 80×24; the kept comparison has them all
-            who = r.winner
-            name, colour = _WHO[who] if who else ("playing…", "#868e96")
-            table.add_row(str(r.seed), _num(r.human_return), _num(r.agent_return), Text(name, style=colour))
-        s = self.match.summary()
-        lines = [f"round {self.match.index + 1}/{len(self.match.seeds)} · seed {self.match.seed} · agent "
-                 f"{self.agent_label}"]
-        if s.rounds:
-            lines.append(s.line())
+        where = f"round {self.match.index + 1}/{len(self.match.seeds)} · seed {self.match.seed}"
+        notes = [(f"{where} · agent {self.agent_label}", where)]
         if self.match.round_over and not self.message:
-            lines.append("round over — ctrl+n (or any move) for the next seed")
+            notes.append(("round over — ctrl+n (or any move) for the next seed", "round over — ctrl+n: next seed"))
         if self.message:
-            lines.append(self.message)
-        self.query_one("#compare-results", Static).update(Group(table, Text("\n".join(lines), style="#adb5bd")))
+            notes.append((self.message,))
+        played = self.match.rounds[: self.match.index + 1]
+        self.query_one("#compare-results", ResultsPanel).show(played, self.match.summary(), notes)
 
     # ---- keys -------------------------------------------------------------------------------------
     def action_act(self, action: int) -> None:

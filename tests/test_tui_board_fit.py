@@ -120,6 +120,11 @@ def test_every_board_fits_its_room_at_80x24(name, monkeypatch):
                        for label in ("q", "sarsa")]
             side.on_versus_done(versus.VersusDone((results, None)))
             await _boards(pilot, side, "side by side")
+            for k in range(2):  # the labels above the boards break between figures, not mid-phrase
+                label = side.query_one(f"#versus-label-{k}")
+                lines = label.content.plain.split("\n")
+                assert all(cell_len(line) <= label.content_size.width for line in lines), (name, lines)
+                assert lines[-1].endswith("return -13"), (name, lines)
             app.pop_screen()
 
             explain = ExplainScreen(name)

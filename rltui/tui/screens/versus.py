@@ -21,6 +21,7 @@ from rltui.envs import get_entry
 from rltui.play.board import Board, board_of
 from rltui.tui.messages import Latest
 from rltui.tui.widgets.board import BoardView
+from rltui.tui.widgets.fit import fit, width_of
 from rltui.tui.widgets.footer import Footer
 from rltui.tui.widgets.overlay_chart import COLOURS, OverlayChart
 
@@ -145,11 +146,15 @@ collects more reward per episode. That is the difference between off-policy and 
         for k, res in enumerate(results):
             tail = res.returns[-100:]
             mean = sum(tail) / len(tail) if tail else float("nan")
-            self.query_one(f"#versus-label-{k}", Static).update(Text.assemble(
-                ("■ ", COLOURS[k]), (res.contender.label, "bold"),
-                f"  run {res.run_id} · last 100 episodes {mean:.1f} · "
-                + (f"greedy path {len(res.path) - 1} steps, " if res.path else "greedy episode ")
-                + f"return {res.greedy_return:g}"))
+            label = self.query_one(f"#versus-label-{k}", Static)
+            head = f"{res.contender.label}  run {res.run_id}"
+            greedy = (f"greedy path {len(res.path) - 1} steps, " if res.path else "greedy episode ") \
+                + f"return {res.greedy_return:g}"
+            # one line where it fits, else two that break between the figures (half of 80 columns)
+            words = fit(width_of(label) - 2, f"{head} · last 100 episodes {mean:.1f} · {greedy}",
+                        f"{head} · mean100 {mean:.1f}\n{greedy}")
+            label.update(Text.assemble(("■ ", COLOURS[k]), (res.contender.label, "bold"),
+                                       words[len(res.contender.label):]))
             board = self._blank_board(res.env) if res.path else None
             if board is not None:
                 self.query_one(f"#versus-board-{k}", BoardView).board = path_board(board, res.path, PATH_BG[k])

@@ -116,3 +116,11 @@ def test_cli_compare_errors_are_one_line(checkpoint, capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_summary_lines_fit_80_columns_however_big_the_returns():
+    from rltui.play.compare import Summary
+
+    s = Summary(1000, -123456.78, 98765.43, -123456.78, 98765.43, 999, 999, 999)
+    assert all(len(line) <= 80 for line in s.lines())
+    assert "999" in s.lines()[1] and "-123456.78" in s.lines()[0]

@@ -154,8 +154,8 @@ async def test_results_panel_shows_summary_hint_and_newest_round_after_any_numbe
 
 def test_results_text_fits_long_returns_and_labels():
     """Wide returns (an Atari score, a Taxi loss), a long agent label and many rounds, in the panel's
-    width at 80×24 (and in half of it, where the ends are cut): every line fits, the newest round, the row over all rounds and the
-    hint are there, and the rounds left out are counted."""
+    width at 80×24 (and in half of it, where the ends are cut): every line fits, the newest round, the row
+    over all rounds and the hint are there, and the rounds left out are counted."""
     from rltui.play.compare import Round, summarize
     from rltui.tui.widgets.compare_results import results_text
 

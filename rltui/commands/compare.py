@@ -115,7 +115,8 @@ def _compare(store, env: str, checkpoint: str, seeds_text: str, *, save: bool, a
     summary = compare.summarize(rounds)
     missing = [r.seed for r in rounds if not r.complete]
     if summary.rounds:
-        console.print(summary.line(), soft_wrap=True)
+        for line in summary.lines():
+            console.print(line, soft_wrap=True)
     if missing:
         console.print(f"no kept episode of yours on seed(s) {', '.join(map(str, missing))}: play them with "
                       f"`rltui play {env} --seed {missing[0]}` (each new episode takes the next seed), "

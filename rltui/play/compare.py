@@ -72,10 +72,11 @@ class Summary:
     agent_wins: int
     ties: int
 
-    def line(self) -> str:
+    def lines(self) -> tuple[str, str]:
+        """Returns, then wins: two lines, so that each fits 80 columns however big the returns."""
         return (f"{self.rounds} rounds · you {self.human_mean:.2f} ± {self.human_std:.2f} · agent "
-                f"{self.agent_mean:.2f} ± {self.agent_std:.2f} · wins you {self.human_wins}, agent "
-                f"{self.agent_wins}, ties {self.ties}")
+                f"{self.agent_mean:.2f} ± {self.agent_std:.2f}",
+                f"wins: you {self.human_wins} · agent {self.agent_wins} · ties {self.ties}")
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:

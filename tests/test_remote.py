@@ -112,7 +112,9 @@ def test_sigterm_or_sighup_to_the_child_stops_the_run_and_saves(sig):
 
 
 APP_LIKE = """
-import os, sys, threading
+import os, signal, sys, threading
+# An app in a terminal dies of SIGHUP; a test runner started under nohup would hand down SIGHUP ignored.
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 from rltui.training.config import TrainConfig
 from rltui.training.remote import RemoteTrainer
 ready = threading.Event()

@@ -174,3 +174,24 @@ def test_results_text_fits_long_returns_and_labels():
     assert lines[3].split()[0] == "1000029" and lines[3].endswith("agent"), lines
     assert lines[4].split()[0] == "all" and lines[4].endswith("you 0 · agent 30 · ties 0"), lines
     assert lines[6] == "round over — ctrl+n (or any move) for the next seed", lines
+
+
+
+@sync
+async def test_ctrl_n_is_offered_only_when_a_next_seed_can_start(checkpoint):
+    """On the setup form, mid-round and after the last seed ctrl+n does nothing: the footer must not offer it."""
+    app = RltuiApp(start=("compare", ENV))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen) and app.screen.match is None
+        assert app.screen.check_action("next_round", ()) is False
+    app = RltuiApp(start=("compare", ENV), compare={"checkpoint": checkpoint, "seeds": "11,12"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.check_action("next_round", ()) is False  # round 1 under way
+        moves = iter(SCRIPT)
+        while not screen.match.human.done:
+            await pilot.press(KEYS[next(moves)])
+        await pilot.pause()
+        assert screen.check_action("next_round", ()) is True  # round 1 over, seed 12 left

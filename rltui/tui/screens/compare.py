@@ -227,6 +227,7 @@ class CompareScreen(Screen):
         self._draw_results()
 
     def _draw_results(self) -> None:
+        self.refresh_bindings()  # ctrl+n comes and goes with the round's state
         if self.match is None:
             return
         where = f"round {self.match.index + 1}/{len(self.match.seeds)} · seed {self.match.seed}"
@@ -258,6 +259,15 @@ class CompareScreen(Screen):
         self._draw()
         if self.match.round_over and self.match.index + 1 >= len(self.match.seeds):
             self._finish()
+
+    def _can_go_on(self) -> bool:
+        """A next seed exists and the round in hand is over (or not begun)."""
+        m = self.match
+        return m is not None and (m.round_over or m.human is None) and m.index + 1 < len(m.seeds)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The footer offers ctrl+n only when it does something: not on the setup form, not mid-round."""
+        return self._can_go_on() if action == "next_round" else True
 
     def action_next_round(self) -> None:
         if self.match is not None and (self.match.round_over or self.match.human is None):

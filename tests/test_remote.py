@@ -141,7 +141,11 @@ def test_closing_the_terminal_of_a_training_app_keeps_the_run():
         proc.kill()
         pytest.fail("the app-like parent never started training")
     os.killpg(proc.pid, signal.SIGHUP)
-    proc.wait(60)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # leave no app-like parent (or its child) running behind the test
+        pytest.fail("the app-like parent outlived SIGHUP for 60 s")
     assert child != proc.pid
     with RunStore.open(None) as store:
         _wait(lambda: store.list_runs()[0]["status"] != "running", 120)

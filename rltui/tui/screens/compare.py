@@ -62,6 +62,7 @@ class CompareScreen(Screen):
         self.loops: dict[str, GameLoop] = {}
         self.realtime = not self.entry.turn_based
         self.message = ""
+        self._offered_next = False  # whether the footer offers ctrl+n now
         for binding in self.entry.keys:
             self._bindings.bind(",".join(binding.keys), f"act({binding.action})", binding.label, show=False)
         self._bindings.bind("ctrl+n", "next_round", "Next seed", show=True)
@@ -227,7 +228,9 @@ class CompareScreen(Screen):
         self._draw_results()
 
     def _draw_results(self) -> None:
-        self.refresh_bindings()  # ctrl+n comes and goes with the round's state
+        if self._can_go_on() != self._offered_next:  # ctrl+n comes and goes with the round's state; the
+            self._offered_next = not self._offered_next  # footer recomposes on each refresh, so only then
+            self.refresh_bindings()
         if self.match is None:
             return
         where = f"round {self.match.index + 1}/{len(self.match.seeds)} · seed {self.match.seed}"

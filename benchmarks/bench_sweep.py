@@ -11,17 +11,22 @@ both wall-clock times and their ratio (goal on 2 cores: >= 1.8x), and checks tha
 same final evaluations per seed.
 
 ``table``: ``rltui sweep`` itself over the seeds of the DQN and DRQN presets, then the summary from the
-store: final and best evaluation, IQM with its 95% bootstrap interval, fraction of seeds solved.
+store: final and best evaluation, IQM with its 95% bootstrap interval, fraction of seeds solved. Each
+final agent is then played again on ``--fresh-episodes`` episodes with seeds no evaluation during
+training used (``rltui eval CHECKPOINT --seed 2000000``): a run that ended at its preset's
+``stop_at_return`` ended on a good evaluation by construction, so its figure is the fresh one.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -49,14 +54,28 @@ def final_evals(data_dir: str, sweep: bool) -> dict[int, float]:
         return {r["seed"]: store.evaluations(r["id"])[-1]["mean"] for r in runs if store.evaluations(r["id"])}
 
 
-def seed_figures(store) -> dict[int, tuple[float, float]]:
-    """Each trial's seed -> (final, best) greedy evaluation mean."""
+FRESH_SEED = 2_000_000  # evaluations during training use seeds from 1,000,000 (TrainConfig.eval_seed)
+
+
+def seed_figures(store) -> dict[int, tuple[float, float, int, str | None]]:
+    """Each trial's seed -> (final, best greedy evaluation mean, steps trained, final checkpoint)."""
     figures = {}
     for run in store.sweep_runs(1):
         means = [e["mean"] for e in store.evaluations(run["id"])]
         if means:
-            figures[run["seed"]] = (means[-1], max(means))
+            figures[run["seed"]] = (means[-1], max(means), int(run["steps"] or 0), store.latest_checkpoint(run["id"]))
     return figures
+
+
+def fresh_return(data_dir: str, checkpoint: str, episodes: int) -> float:
+    """The checkpoint's greedy mean return over ``episodes`` episodes no training evaluation played."""
+    out = subprocess.run([sys.executable, "-m", "rltui", "--data-dir", data_dir, "eval", checkpoint, "--episodes",
+                          str(episodes), "--seed", str(FRESH_SEED)], check=True, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "COLUMNS": "200"}).stdout
+    match = re.search(r"return\s*\S\s*(-?[\d.]+) ±", out)
+    if match is None:
+        raise RuntimeError(f"no return in the output of rltui eval:\n{out}")
+    return float(match.group(1))
 
 
 def ratio(args: argparse.Namespace) -> None:
@@ -93,10 +112,21 @@ def table(args: argparse.Namespace) -> None:
                 per_seed = seed_figures(store)
             c = configs[0]
             bar = BARS[algo]
-            for seed, (final, best) in sorted(per_seed.items()):
-                print(f"  seed {seed}: final {final:.1f}, best {best:.1f}")
-            passed = sum(final >= bar for final, _ in per_seed.values())
-            print(f"  final >= {bar:g} on {passed} of {len(per_seed)} seeds")
+            fresh: dict[int, float] = {}
+            if args.fresh_episodes:
+                with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                    jobs = {seed: pool.submit(fresh_return, data_dir, ckpt, args.fresh_episodes)
+                            for seed, (_, _, _, ckpt) in per_seed.items() if ckpt}
+                    fresh = {seed: job.result() for seed, job in jobs.items()}
+            for seed, (final, best, steps, _) in sorted(per_seed.items()):
+                again = f", final agent on {args.fresh_episodes} fresh episodes {fresh[seed]:.1f}" if seed in fresh else ""
+                print(f"  seed {seed}: {steps:,} steps, final {final:.1f}, best {best:.1f}{again}")
+            passed = sum(final >= bar for final, _, _, _ in per_seed.values())
+            print(f"  final evaluation >= {bar:g} on {passed} of {len(per_seed)} seeds")
+            if fresh:
+                values = sorted(fresh.values())
+                print(f"  final agent on fresh episodes >= {bar:g} on {sum(v >= bar for v in values)} of {len(values)} "
+                      f"seeds; mean {sum(values) / len(values):.1f}, worst {values[0]:.1f}")
             rows.append((env, algo, c, seconds))
             print(f"{algo} on {env}: {seconds:.0f} s (load average {load_average()})", flush=True)
     print("| env | algo | seeds | final mean ± std | final IQM [95% CI] | best IQM [95% CI] "
@@ -120,6 +150,8 @@ def main() -> None:
     p.add_argument("--first-seed", type=int, default=0,
                    help="table: the first seed (seeds nobody tuned the presets on: 100 and up)")
     p.add_argument("--only", choices=("dqn", "drqn"), help="table: one preset only")
+    p.add_argument("--fresh-episodes", type=int, default=100,
+                   help="table: play each final agent again on this many fresh episodes (0: skip)")
     args = p.parse_args()
     args.seeds = args.seeds or (8 if args.part == "ratio" else 10)
     print(describe())

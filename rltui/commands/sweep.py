@@ -45,6 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="greedy evaluation every N steps (trials are scored by them)")
     p.add_argument("--eval-episodes", type=validation.arg_int(1, validation.EPISODES_MAX),
                    help="episodes per evaluation")
+    p.add_argument("--stop-at", metavar="RETURN|off", type=_stop_at,
+                   help="a trial ends at its first evaluation whose mean return reaches RETURN (default: the "
+                   "preset's)")
     p.add_argument("--max-concurrent", type=validation.arg_int(1, 10_000),
                    help="at most K trials at once (default: one per CPU)")
     p.add_argument("--address", metavar="auto|HOST:PORT",
@@ -78,7 +81,7 @@ def build_spec(args: argparse.Namespace):
     spec = SweepSpec(entry.name, algo, seeds, steps, preset=args.preset, hparams=parse_assignments(args.sets),
                      grid=parse_grid(args.grid), search=args.search, trials=args.trials,
                      params=[parse_param(p) for p in args.param], eval_every=args.eval_every,
-                     eval_episodes=args.eval_episodes,
+                     eval_episodes=args.eval_episodes, stop_at_return=args.stop_at,
                      env_overrides=parse_assignments(args.env_opts, "--env-opt"),
                      max_concurrent=args.max_concurrent, retries=args.retries)
     spec.check()
@@ -289,3 +292,9 @@ def curve_table(c: Any, bar: float | None, rows: int = 8):
         cells[min(mid, width)] = "●"
         table.add_row(f"{p.steps:,}", str(p.n), f"{p.mean:.3g}", _ci((p.low, p.high)), "".join(cells))
     return table
+
+
+def _stop_at(text: str) -> float | str:
+    from rltui.commands.train import stop_at_arg
+
+    return stop_at_arg(text)

@@ -44,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-envs", type=int, default=1, help="parallel envs (neural agents)")
     p.add_argument("--eval-every", type=int, help="greedy evaluation every N steps (0: never)")
     p.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
+    p.add_argument("--stop-at", metavar="RETURN|off", type=stop_at_arg,
+                   help="end the run at the first evaluation whose mean return reaches RETURN (off: train the "
+                   "whole budget; default: the preset's)")
     p.add_argument("--out", metavar="PATH", help="checkpoint path (default: in the data dir)")
     p.add_argument("--checkpoint-every", metavar="60s|STEPS", type=_checkpoint_every,
                    help="save the checkpoint every so many seconds of training (60s, 5m) or env steps (5000), "
@@ -58,6 +61,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="train in a thread of this process (default) or in a child process, as the app does")
     p.add_argument("--tensorboard", metavar="DIR", help="also log the run's curves as TensorBoard event files "
                    "under DIR, with SB3's tag names (share extra)")
+
+
+def stop_at_arg(text: str) -> float | str:
+    """``--stop-at 475`` / ``--stop-at off``, checked as the config checks it."""
+    from rltui.errors import RltuiError
+    from rltui.training.config import parse_stop_at
+
+    try:
+        return parse_stop_at(text)
+    except RltuiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _checkpoint_every(text: str) -> tuple[float, int]:
@@ -134,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
                 eval_episodes=args.eval_episodes, out=args.out,
                 env_overrides=_with_renderer(parse_assignments(args.env_opts, "--env-opt"), args.renderer),
                 episodes=args.episodes,
-                data_dir=args.data_dir, demos=args.demos, demo_passes=args.demo_passes, preset_file=preset_file)
+                data_dir=args.data_dir, demos=args.demos, demo_passes=args.demo_passes, preset_file=preset_file,
+                stop_at_return=args.stop_at)
         if args.checkpoint_every is not None:
             config.checkpoint_every_s, config.checkpoint_every = args.checkpoint_every
         return _train(args, config, store, agent, header, continue_run)
@@ -355,6 +370,8 @@ def _summary(trainer, finished, latest: _Latest, store) -> None:
         table.add_row("learned first from", f"your kept play (--demos {trainer.config.demos})")
     if finished is not None and finished.error:
         table.add_row("error", finished.error)
+    if finished is not None and finished.reached:
+        table.add_row("ended early", f"{finished.reached} (--stop-at off trains the whole budget)")
     if finished is not None:
         rate = finished.steps / finished.elapsed_s if finished.elapsed_s > 0 else 0.0
         table.add_row("steps", f"{finished.steps:,}")

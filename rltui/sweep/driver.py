@@ -133,7 +133,8 @@ def trial_spec(spec: SweepSpec) -> dict[str, Any]:
     settings = train_settings(base)
     return replace(spec, preset=None, hparams=resolve_hparams(base), eval_every=settings["eval_every"],
                    eval_episodes=settings["eval_episodes"],
-                   checkpoint_every=settings["checkpoint_every"]).to_dict()
+                   checkpoint_every=settings["checkpoint_every"],
+                   stop_at_return=settings["stop_at_return"]).to_dict()
 
 
 def _param_space(spec: SweepSpec) -> dict[str, Any]:

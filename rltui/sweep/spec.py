@@ -54,6 +54,7 @@ class SweepSpec:
     eval_every: int | None = None
     eval_episodes: int | None = None
     checkpoint_every: int | None = None
+    stop_at_return: float | str | None = None
     env_overrides: dict[str, Any] = field(default_factory=dict)
     max_concurrent: int | None = None
     retries: int = 1
@@ -72,7 +73,7 @@ class SweepSpec:
         return TrainConfig(self.env, self.algo, self.steps, seed=seed, preset=self.preset,
                            hparams={**self.hparams, **(hparams or {})}, eval_every=self.eval_every,
                            eval_episodes=self.eval_episodes, checkpoint_every=self.checkpoint_every,
-                           env_overrides=dict(self.env_overrides))
+                           env_overrides=dict(self.env_overrides), stop_at_return=self.stop_at_return)
 
     def grid_points(self) -> list[dict[str, Any]]:
         """Every combination of the grid's values ([{}] without a grid)."""

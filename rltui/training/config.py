@@ -54,6 +54,7 @@ class TrainConfig:
     demos: str | None = None  # "all" or human episode ids "3,5": start from a person's kept play
     demo_passes: int = 1  # how often the agent goes over the demos before training
     preset_file: str | None = None  # a user's preset file, layered over the packaged and user presets
+    stop_at_return: float | str | None = None  # end the run at the first evaluation this good ("off": never)
 
     def check(self) -> None:
         """One-line errors for values no run could use."""
@@ -75,6 +76,8 @@ class TrainConfig:
             raise RltuiError(f"checkpoint_every must not be negative, not {self.checkpoint_every}")
         if self.checkpoint_every_s is not None:
             self.checkpoint_every_s = validation.number("checkpoint_every_s", self.checkpoint_every_s, 0, 1e9)
+        if self.stop_at_return is not None:
+            self.stop_at_return = parse_stop_at(self.stop_at_return)
         check_env_options(self.env_overrides)
         if self.vector not in VECTOR_MODES:
             raise RltuiError(f"vector must be one of {', '.join(VECTOR_MODES)}, not {self.vector!r}")
@@ -90,13 +93,21 @@ class TrainConfig:
 def train_settings(config: TrainConfig) -> dict[str, Any]:
     """The trainer settings in effect: the preset's ``train`` table under the config's explicit values."""
     settings: dict[str, Any] = {"eval_every": 0, "eval_episodes": 100, "checkpoint_every": 0,
-                                "checkpoint_every_s": CHECKPOINT_EVERY_S}
+                                "checkpoint_every_s": CHECKPOINT_EVERY_S, "stop_at_return": "off"}
     settings.update(presets.resolve(config.algo, config.env, config.preset, config.preset_file).train)
-    for key in ("eval_every", "eval_episodes", "checkpoint_every", "checkpoint_every_s"):
+    for key in ("eval_every", "eval_episodes", "checkpoint_every", "checkpoint_every_s", "stop_at_return"):
         value = getattr(config, key)
         if value is not None:
             settings[key] = value
+    settings["stop_at_return"] = parse_stop_at(settings["stop_at_return"])
     return settings
+
+
+def parse_stop_at(raw: Any) -> float | str:
+    """A return to stop at (any finite number: returns can be negative), or ``"off"``."""
+    if isinstance(raw, str) and raw.strip().lower() in ("off", "none", ""):
+        return "off"
+    return validation.number("stop_at_return", raw, why="a return, or off")
 
 
 def default_steps(env: str, algo: str, preset: str | None = None, fallback: int = 50_000,

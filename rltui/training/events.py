@@ -103,6 +103,7 @@ class Finished:
     checkpoint: str | None = None
     error: str | None = None
     best_checkpoint: str | None = None  # the agent of the best evaluation, when there was one
+    reached: str | None = None  # why the run ended before its budget: the evaluation that met stop_at_return
 
 
 Event = Progress | EpisodeEnd | QSnapshot | Evaluation | Checkpointed | StepTaken | KnobChanged | Finished

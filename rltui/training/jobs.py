@@ -147,21 +147,41 @@ class SaveCheckpoint(Job):
 
 class Evaluate(Job):
     """Greedy evaluation every N steps; a new best is saved as ``…-best``, and (when periodic
-    checkpoints are on) the run's checkpoint is saved too, restarting the checkpoint clock."""
+    checkpoints are on) the run's checkpoint is saved too, restarting the checkpoint clock.
 
-    def __init__(self, steps: int, checkpoint: SaveCheckpoint) -> None:
+    With a ``stop_at`` return, the first evaluation that reaches it ends the run (SB3's
+    ``StopTrainingOnRewardThreshold``): a solved agent is kept as it is instead of trained on, where
+    a value-based learner's greedy policy can still swing away from it.
+    """
+
+    def __init__(self, steps: int, checkpoint: SaveCheckpoint, stop_at: float | None = None) -> None:
         self.every = Every(steps=steps)
         self.checkpoint = checkpoint
+        self.stop_at = stop_at
 
     def run(self, trainer: Trainer, t: float) -> None:
         result = trainer.evaluate_now()
         if trainer.best_mean is None or result.mean > trainer.best_mean:
             trainer.best_mean = result.mean
             trainer.save_checkpoint(best=True)
+        if self.stop_at is not None and result.mean >= self.stop_at:
+            trainer.reached = Reached(trainer.steps, result.mean, self.stop_at)
         if self.checkpoint.active and trainer._budget_left() > 0:
             trainer.save_checkpoint()
             self.checkpoint.every.arm(t, trainer.steps)
         self.every.arm(t, trainer.steps)
+
+
+@dataclass(frozen=True)
+class Reached:
+    """The evaluation that met the run's ``stop_at_return``: the run ends after it."""
+
+    steps: int
+    mean: float
+    threshold: float
+
+    def describe(self) -> str:
+        return f"solved: evaluation {self.mean:.4g} at step {self.steps:,} reached stop_at_return {self.threshold:g}"
 
 
 class Heartbeat:

@@ -14,6 +14,7 @@ File format (every part optional)::
     q_init = 0.5
     [env.FrozenLake4x4.train]                # ...and trainer settings
     steps = 10000
+    stop_at_return = 0.7                     # end at the first evaluation this good ("off": never)
 
     [preset.classic]                         # a named preset, picked with --preset classic
     about = "textbook settings"
@@ -45,6 +46,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -67,6 +69,7 @@ TRAIN_KEYS: dict[str, type] = {
     "eval_every": int,
     "eval_episodes": int,
     "checkpoint_every": int,
+    "stop_at_return": float,  # a return (any sign; ints too) or "off"
 }
 _LAYER_KEYS = {"train", "env", "preset", "about", "generic"}
 #: ``generic.<kind>`` table for each entry kind (plugin entries of kind "grid" count as tabular).
@@ -79,7 +82,7 @@ class Resolved:
     layers they came from (for the CLI's summary)."""
 
     hparams: dict[str, Any] = field(default_factory=dict)
-    train: dict[str, int] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
     layers: tuple[str, ...] = ()
 
 
@@ -157,7 +160,7 @@ def _env_table(layer: dict[str, Any], env: str) -> dict[str, Any] | None:
     return None
 
 
-def _apply(layer: dict[str, Any], where: str, hparams: dict[str, Any], train: dict[str, int]) -> None:
+def _apply(layer: dict[str, Any], where: str, hparams: dict[str, Any], train: dict[str, Any]) -> None:
     for key, value in layer.items():
         if key in _LAYER_KEYS:
             continue
@@ -168,7 +171,11 @@ def _apply(layer: dict[str, Any], where: str, hparams: dict[str, Any], train: di
         kind = TRAIN_KEYS.get(key)
         if kind is None:
             raise RltuiError(f"{where}.train: unknown setting {key}; valid: {', '.join(TRAIN_KEYS)}")
-        if not isinstance(value, kind) or isinstance(value, bool) or value < 0:
+        if key == "stop_at_return":
+            if value != "off" and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                   or not math.isfinite(value)):
+                raise RltuiError(f"{where}.train: stop_at_return must be a return or \"off\", not {value!r}")
+        elif not isinstance(value, kind) or isinstance(value, bool) or value < 0:
             raise RltuiError(f"{where}.train: {key} must be a non-negative {kind.__name__}, not {value!r}")
         train[key] = value
 
@@ -184,7 +191,7 @@ def resolve(algo: str, env: str, preset: str | None = None, preset_file: str | N
     env = entry.name
     files = sources(algo, preset_file)
     hparams: dict[str, Any] = {}
-    train: dict[str, int] = {}
+    train: dict[str, Any] = {}
     used: list[str] = []
     layers: list[tuple[str, dict[str, Any] | None]] = list(files)
     if not entry.curated:

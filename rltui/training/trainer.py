@@ -67,6 +67,7 @@ from rltui.training.jobs import (
     FlushEpisodes,
     Heartbeat,
     Job,
+    Reached,
     ReportProgress,
     SaveCheckpoint,
     SendQSnapshot,
@@ -150,6 +151,7 @@ class Trainer:
         self.checkpoint: str | None = None
         self.best_checkpoint: str | None = None
         self.best_mean: float | None = None
+        self.reached: Reached | None = None  # the evaluation that met stop_at_return, which ends the run
         self._episode_rows: list[tuple[int, int, float, int, float]] = []
         self._recent: collections.deque[float] = collections.deque(maxlen=100)
         self._eval_env: Any = None
@@ -158,7 +160,9 @@ class Trainer:
         self._heartbeat: Heartbeat | None = None
         self._checkpoint_job = SaveCheckpoint(float(self.settings["checkpoint_every_s"]),
                                               int(self.settings["checkpoint_every"]))
-        self.jobs: list[Job] = [Evaluate(int(self.settings["eval_every"]), self._checkpoint_job),
+        stop_at = self.settings["stop_at_return"]
+        self.jobs: list[Job] = [Evaluate(int(self.settings["eval_every"]), self._checkpoint_job,
+                                         None if stop_at == "off" else float(stop_at)),
                                 self._checkpoint_job, ReportProgress(), SendQSnapshot(), FlushEpisodes()]
 
     @property
@@ -317,7 +321,8 @@ class Trainer:
         if self._own_store:
             self.store.close()
         done = Finished(status, self.steps, self.episodes, self._elapsed(), self.checkpoint, error,  # type: ignore[arg-type]
-                        best_checkpoint=self.best_checkpoint)
+                        best_checkpoint=self.best_checkpoint,
+                        reached=None if self.reached is None else self.reached.describe())
         if self.callback is not None:
             try:
                 self.callback(done)
@@ -341,6 +346,8 @@ class Trainer:
         self.store.add_episodes(self.run_id, rows, steps=self.steps)
 
     def _budget_left(self) -> int:
+        if self.reached is not None:
+            return 0
         left = self.config.steps - self.steps
         if self.config.episodes:
             left = left if self.episodes < self.config.episodes else 0

@@ -119,7 +119,8 @@ def table(args: argparse.Namespace) -> None:
                             for seed, (_, _, _, ckpt) in per_seed.items() if ckpt}
                     fresh = {seed: job.result() for seed, job in jobs.items()}
             for seed, (final, best, steps, _) in sorted(per_seed.items()):
-                again = f", final agent on {args.fresh_episodes} fresh episodes {fresh[seed]:.1f}" if seed in fresh else ""
+                again = (f", final agent on {args.fresh_episodes} fresh episodes {fresh[seed]:.1f}"
+                         if seed in fresh else "")
                 print(f"  seed {seed}: {steps:,} steps, final {final:.1f}, best {best:.1f}{again}")
             passed = sum(final >= bar for final, _, _, _ in per_seed.values())
             print(f"  final evaluation >= {bar:g} on {passed} of {len(per_seed)} seeds")

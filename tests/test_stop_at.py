@@ -68,6 +68,8 @@ def test_the_cli_takes_it_and_refuses_bad_values_in_one_line(tmp_path, capsys):
                  "--eval-every", "2000", "--eval-episodes", "10", "--stop-at", "-1", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "ended early" in out and "2,000" in out
+    assert main(["--data-dir", str(tmp_path), "runs", "show", "1"]) == 0  # the store says why, later
+    assert "ended early" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
         main(["--data-dir", str(tmp_path), "train", "FrozenLake4x4", "--stop-at", "soon"])
     assert exc.value.code == 2

@@ -221,6 +221,10 @@ def _show(store, run_id: int) -> int:
     info.add_row("seed / device", f"{run['seed']} / {_safe(run['device'], 40)}")
     info.add_row("steps / episodes", f"{run['steps']:,} / {run['episodes']:,}")
     cfg = run["config"]
+    stop_at = cfg.get("stop_at_return")
+    if run["status"] == "finished" and isinstance(stop_at, (int, float)) and run["steps"] < (cfg.get("steps") or 0):
+        info.add_row("ended early", f"at its first evaluation ≥ {stop_at:g} (stop_at_return), "
+                     f"{run['steps']:,} of {cfg['steps']:,} steps")
     if cfg.get("preset"):
         info.add_row("preset", _safe(cfg["preset"], 60))
     if cfg.get("demos"):  # a run that started from a person's play says so

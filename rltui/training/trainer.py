@@ -118,6 +118,7 @@ class Trainer:
         self.callback = callback
         self.control = control or TrainerControl()
         self.settings = train_settings(config)
+        config.stop_at_return = self.settings["stop_at_return"]  # resolved, so the store says why a run ended early
         self.device = "cpu" if config.algo in TABULAR_ALGOS else self._resolve_device(config.device)
         if agent is not None and agent.algo != config.algo:
             raise RltuiError(f"the loaded agent is {agent.algo}, but the config asks for {config.algo}")

@@ -86,3 +86,13 @@ def test_a_sweep_trial_gets_the_preset_value_resolved_on_the_driver():
     assert SweepSpec.from_dict(spec).base_config(1).stop_at_return == 475.0
     off = trial_spec(SweepSpec("MaskedCartPole", "drqn", [0], 1000, stop_at_return="off"))
     assert off["stop_at_return"] == "off"
+
+
+@pytest.mark.parametrize("worker", ["thread", "process"])
+def test_the_app_s_child_process_ends_the_same_way(tmp_path, worker):
+    from rltui.training.handle import start_training
+
+    config = TrainConfig("GridWorld", "q", 6000, eval_every=2000, eval_episodes=10, stop_at_return=-100,
+                         out=str(tmp_path / worker))
+    finished = start_training(worker, config, callback=lambda event: None).run()
+    assert finished.status == "finished" and finished.steps == 2000 and "step 2,000" in (finished.reached or "")

@@ -96,3 +96,28 @@ def test_the_app_s_child_process_ends_the_same_way(tmp_path, worker):
                          out=str(tmp_path / worker))
     finished = start_training(worker, config, callback=lambda event: None).run()
     assert finished.status == "finished" and finished.steps == 2000 and "step 2,000" in (finished.reached or "")
+
+
+def test_the_train_screen_says_the_goal_was_reached(tmp_path, monkeypatch):
+    import asyncio
+
+    from test_tui_support import screen_text, start_and_wait_finished
+
+    from rltui.tui.app import RltuiApp
+
+    # a user's preset (the app has no flag): what the app's child process reads as rltui train would
+    monkeypatch.setenv("RLTUI_CONFIG", str(tmp_path / "config"))
+    (tmp_path / "config" / "presets").mkdir(parents=True)
+    (tmp_path / "config" / "presets" / "dqn.toml").write_text(  # dqn: GridWorld's first agent
+        "[env.GridWorld.train]\neval_every = 2000\neval_episodes = 10\nstop_at_return = -100\n")
+
+    async def main() -> None:
+        app = RltuiApp(start=("train", "GridWorld"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            finished = await start_and_wait_finished(pilot, 6000)
+            assert finished.steps == 2000 and finished.reached
+            await pilot.pause(0.2)
+            assert "goal reached" in screen_text(app)
+
+    asyncio.run(main())

@@ -181,7 +181,7 @@ class Reached:
     threshold: float
 
     def describe(self) -> str:
-        return f"solved: evaluation {self.mean:.4g} at step {self.steps:,} reached stop_at_return {self.threshold:g}"
+        return f"evaluation {self.mean:.4g} at step {self.steps:,} reached stop_at_return {self.threshold:g}"
 
 
 class Heartbeat:

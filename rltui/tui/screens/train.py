@@ -371,7 +371,7 @@ class TrainScreen(Screen):
         self.refresh_bindings()
         self.asked.watch = False
         self.finished = event
-        self.stats.phase = "solved" if event.reached else event.status  # solved: ended at stop_at_return
+        self.stats.phase = "goal reached" if event.reached else event.status  # ended at stop_at_return
         agent = getattr(self.trainer, "agent", None)
         q = agent.q_values() if agent is not None else None  # the thread is done: the final table
         if q is not None and self.q_panel is not None:

@@ -16,6 +16,7 @@ from rltui.agents.base import validate_hparams
 from rltui.envs import get_entry
 from rltui.errors import RltuiError
 from rltui.training import presets
+from rltui.training.presets import parse_stop_at
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -101,13 +102,6 @@ def train_settings(config: TrainConfig) -> dict[str, Any]:
             settings[key] = value
     settings["stop_at_return"] = parse_stop_at(settings["stop_at_return"])
     return settings
-
-
-def parse_stop_at(raw: Any) -> float | str:
-    """A return to stop at (any finite number: returns can be negative), or ``"off"``."""
-    if isinstance(raw, str) and raw.strip().lower() in ("off", "none", ""):
-        return "off"
-    return validation.number("stop_at_return", raw, why="a return, or off")
 
 
 def default_steps(env: str, algo: str, preset: str | None = None, fallback: int = 50_000,

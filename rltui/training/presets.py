@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rltui import validation
 from rltui.envs import get_entry
 from rltui.errors import RltuiError
 
@@ -172,12 +172,20 @@ def _apply(layer: dict[str, Any], where: str, hparams: dict[str, Any], train: di
         if kind is None:
             raise RltuiError(f"{where}.train: unknown setting {key}; valid: {', '.join(TRAIN_KEYS)}")
         if key == "stop_at_return":
-            if value != "off" and (not isinstance(value, (int, float)) or isinstance(value, bool)
-                                   or not math.isfinite(value)):
-                raise RltuiError(f"{where}.train: stop_at_return must be a return or \"off\", not {value!r}")
+            try:
+                value = parse_stop_at(value)
+            except RltuiError as exc:
+                raise RltuiError(f"{where}.train: {exc}") from None
         elif not isinstance(value, kind) or isinstance(value, bool) or value < 0:
             raise RltuiError(f"{where}.train: {key} must be a non-negative {kind.__name__}, not {value!r}")
         train[key] = value
+
+
+def parse_stop_at(raw: Any) -> float | str:
+    """A return to stop at (any finite number: returns can be negative), or ``"off"``."""
+    if isinstance(raw, str) and raw.strip().lower() in ("off", "none", ""):
+        return "off"
+    return validation.number("stop_at_return", raw, why="a return, or off")
 
 
 def _generic_table(layer: dict[str, Any], kind: str) -> dict[str, Any] | None:
